@@ -33,3 +33,13 @@ class PermissionDeniedError(CommandError):
     def __init__(self, permission: str, what: str) -> None:
         self.permission = permission
         super().__init__(f"You are not allowed to run '{what}': it needs the permission '{permission}'.")
+
+
+class TenantNotAllowedError(CommandError):
+    """The activity came from an Azure AD tenant this bot does not serve."""
+
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        super().__init__(
+            f"This bot does not accept requests from your organization (tenant {tenant_id or '?'})."
+        )

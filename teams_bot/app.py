@@ -1,0 +1,145 @@
+"""The aiohttp application: /api/messages, /healthz, /readyz, and the start/stop wiring."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import TurnContext, serializer_helper
+from botbuilder.schema import Activity
+
+from teams_bot import __version__
+from teams_bot.bf.adapter import OpsAdapter
+from teams_bot.bf.auth import GuardedAuthentication, metadata_urls
+from teams_bot.bf.handler import OpsBot, to_activity
+from teams_bot.bf.metadata import install_metadata
+from teams_bot.bf.sender import ConnectorSender
+from teams_bot.commands.builtins import builtins
+from teams_bot.commands.registry import CommandRegistry
+from teams_bot.dispatch import Dispatcher, apology
+from teams_bot.logs import correlation_id
+from teams_bot.policy import load_policy
+from teams_bot.services import Services
+from teams_bot.settings import Settings
+from teams_bot.storage.audit import AuditLog
+from teams_bot.storage.bot_state import SqlBotStorage
+from teams_bot.storage.conversations import ConversationStore
+from teams_bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SERVICES = web.AppKey("services", Services)
+ADAPTER = web.AppKey("adapter", OpsAdapter)
+BOT = web.AppKey("bot", OpsBot)
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+
+def command_registry() -> CommandRegistry:
+    """All commands this build knows."""
+    registry = CommandRegistry()
+    registry.include(builtins)
+    return registry
+
+
+async def build_services(settings: Settings) -> Services:
+    db = await Database.connect(settings.resolved_database_url())
+    await db.migrate()
+    return Services(
+        settings=settings, db=db, audit=AuditLog(db), conversations=ConversationStore(db),
+        bot_storage=SqlBotStorage(db), policy=load_policy(settings.policy_file),
+        registry=command_registry(), version=__version__,
+    )
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The web application; services are built when it starts and closed when it stops."""
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.cleanup_ctx.append(_lifecycle(settings))
+    return app
+
+
+def _lifecycle(settings: Settings) -> Any:
+    async def ctx(app: web.Application) -> Any:
+        services = await build_services(settings)
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        auth = GuardedAuthentication(settings)
+        await install_metadata(metadata_urls(settings), http)
+        adapter = OpsAdapter(auth, ConnectorSender(http))
+        adapter.on_turn_error = _on_turn_error
+        dispatcher = Dispatcher(
+            services.registry, services.policy, services.audit,
+            allowed_tenants=settings.allowed_tenants,
+            deadline_s=settings.turn_deadline_seconds, services=services,
+        )
+        app[SERVICES], app[HTTP], app[ADAPTER] = services, http, adapter
+        app[DISPATCHER] = dispatcher
+        app[BOT] = OpsBot(dispatcher, services.conversations, settings.bot_name)
+        yield
+        await dispatcher.drain(timeout=10)
+        await http.close()
+        await services.db.close()
+
+    return ctx
+
+
+async def _on_turn_error(context: TurnContext, error: Exception) -> None:
+    log.error("unhandled error in turn", exc_info=error)
+    if context.activity.type == "message":
+        try:
+            await context.send_activity(to_activity(apology(correlation_id.get())))
+        except Exception:
+            log.exception("could not send the apology")
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _read_activity(request: web.Request) -> Activity | web.Response:
+    if "application/json" not in request.headers.get("Content-Type", ""):
+        return _problem(415, "Content-Type must be application/json")
+    try:
+        body = await request.json()
+    except ValueError:
+        return _problem(400, "body is not valid JSON")
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
+        return _problem(400, "body is not a Bot Framework activity (no 'type')")
+    try:
+        activity: Activity = Activity().deserialize(body)
+    except Exception:
+        return _problem(400, "body is not a valid Bot Framework activity")
+    if not activity.service_url or not activity.conversation or not activity.conversation.id:
+        return _problem(400, "activity lacks serviceUrl or conversation.id")
+    return activity
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    activity = await _read_activity(request)
+    if isinstance(activity, web.Response):
+        return activity
+    app = request.app
+    auth_header = request.headers.get("Authorization", "")
+    try:
+        response = await app[ADAPTER].process_activity(auth_header, activity, app[BOT].on_turn)
+    except PermissionError as exc:
+        log.warning("401 for %s from %s: %s", activity.type, request.remote, exc)
+        return _problem(401, "unauthorized")
+    if response:
+        return web.json_response(serializer_helper(response.body), status=response.status)
+    return web.Response(status=201)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive", "version": __version__})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if await request.app[SERVICES].db.ping():
+        return web.json_response({"status": "ready", "database": "reachable"})
+    return web.json_response({"status": "not ready", "database": "unreachable"}, status=503)

@@ -1,0 +1,87 @@
+"""Commands every installation has: help, whoami, version, audit."""
+
+from __future__ import annotations
+
+import platform
+
+from teams_bot.commands.context import CommandContext, Reply
+from teams_bot.commands.helptext import render_command, render_index
+from teams_bot.commands.registry import CommandRegistry
+from teams_bot.errors import CommandError, UnknownCommandError
+from teams_bot.policy import allows
+from teams_bot.storage.audit import AuditRecord
+
+builtins = CommandRegistry()
+
+
+@builtins.command("help", permission="help", group="General", examples=["help", "help audit"])
+async def help_command(ctx: CommandContext, *topic: str) -> Reply:
+    """Show what I can do for you, or how to use one command.
+
+    Without a topic: the commands you may run, grouped. With a command name: its usage,
+    arguments and examples.
+    """
+    registry = ctx.services.registry
+    visible = registry.visible_to(lambda permission: allows(ctx.permissions, permission))
+    if not topic:
+        return render_index(visible)
+    name = " ".join(topic).lower()
+    command = registry.get(name)
+    if command is None or command.hidden:
+        names = [c.name for c in visible]
+        raise UnknownCommandError(name, _close(name, names))
+    return render_command(command)
+
+
+def _close(name: str, names: list[str]) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+
+
+@builtins.command("whoami", permission="whoami", group="General")
+async def whoami(ctx: CommandContext) -> Reply:
+    """Show who I think you are: your Azure AD identity and your roles."""
+    caller = ctx.caller
+    roles = ", ".join(f"{role} ({source})" for role, source in caller.role_sources) or "none"
+    return (
+        f"**{caller.display_name or 'Unknown user'}**\n\n"
+        f"- Azure AD object id: `{caller.aad_object_id or '(none)'}`\n"
+        f"- Tenant id: `{caller.tenant_id or '(none)'}`\n"
+        f"- Roles: {roles}"
+    )
+
+
+@builtins.command("version", permission="version", group="General")
+async def version(ctx: CommandContext) -> Reply:
+    """Show the bot's version."""
+    return f"teams-chatops-bot {ctx.services.version} (Python {platform.python_version()})"
+
+
+@builtins.command(
+    "audit", permission="audit.read", group="General",
+    examples=["audit", "audit --user Ada --last 50"],
+)
+async def audit(ctx: CommandContext, *, user: str | None = None, last: int = 20) -> Reply:
+    """Show recent audit records: who ran what, where, and how it ended.
+
+    `--user` matches an Azure AD object id exactly or a display name in part.
+    """
+    if not 1 <= last <= 200:
+        raise CommandError("'last' must be between 1 and 200.")
+    records = await ctx.services.audit.query(user=user, last=last)
+    if not records:
+        return "No audit records match." if user else "The audit log is empty."
+    lines = [format_record(r) for r in records]
+    return f"Last {len(records)} audit record(s), newest first:\n\n" + "\n".join(lines)
+
+
+def format_record(record: AuditRecord) -> str:
+    """One audit record as a single markdown list line (also used by `teams-bot audit`)."""
+    args = " ".join(f"{k}={v}" for k, v in record.arguments.items())
+    who = record.display_name or record.aad_object_id or "?"
+    at = record.at.strftime("%Y-%m-%d %H:%M:%S")
+    return (
+        f"- {at} UTC **{who}** `{record.command}{' ' + args if args else ''}` → "
+        f"{record.outcome} ({record.duration_ms:.0f} ms, ref {record.correlation_id})"
+    )

@@ -1,0 +1,173 @@
+"""Run a command line for a person: resolve, authorize, run with a deadline, audit every outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from teams_bot.commands.context import CommandContext, MentionedUser, Reply
+from teams_bot.commands.registry import BoundArguments, Command, CommandRegistry
+from teams_bot.errors import (
+    CommandError,
+    PermissionDeniedError,
+    TenantNotAllowedError,
+    UnknownCommandError,
+    UsageError,
+)
+from teams_bot.identity import Caller, Where
+from teams_bot.policy import Policy, allows
+from teams_bot.storage.audit import AuditLog, AuditRecord
+
+log = logging.getLogger(__name__)
+
+LateReply = Callable[[Reply], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command line from one person in one conversation."""
+
+    text: str
+    caller: Caller
+    where: Where
+    correlation_id: str
+    mentions: dict[str, MentionedUser]
+
+
+def apology(correlation_id: str) -> str:
+    return (
+        "Sorry, something went wrong on my side and I could not finish that. "
+        f"Please tell your bot admins the reference **{correlation_id}**."
+    )
+
+
+class Dispatcher:
+    """The single path every typed command goes through."""
+
+    def __init__(
+        self, registry: CommandRegistry, policy: Policy, audit: AuditLog,
+        *, allowed_tenants: list[str], deadline_s: float, services: object,
+    ) -> None:
+        self.registry = registry
+        self.policy = policy
+        self.audit = audit
+        self.allowed_tenants = set(allowed_tenants)
+        self.deadline_s = deadline_s
+        self.services = services
+        self._background: set[asyncio.Task[Reply]] = set()
+
+    def identify(self, caller: Caller) -> Caller:
+        """The caller with roles (and their sources) filled in from policy."""
+        sourced = self.policy.roles_for(caller.aad_object_id)
+        return replace(
+            caller, roles=frozenset(r for r, _ in sourced), role_sources=tuple(sourced)
+        )
+
+    def tenant_allowed(self, tenant_id: str) -> bool:
+        return not self.allowed_tenants or tenant_id in self.allowed_tenants
+
+    async def handle(self, request: Request, late_reply: LateReply) -> Reply:
+        started = time.perf_counter()
+        caller = self.identify(request.caller)
+        name, args, outcome, detail = request.text.split(" ", 1)[0], {}, "ok", ""
+        try:
+            self._check_tenant(caller)
+            command, bound = self.registry.resolve(request.text)
+            name, args = command.name, bound.for_audit()
+            ctx = self._context(request, caller)
+            self._authorize(command, ctx)
+            reply = await self._run(command, ctx, bound, late_reply)
+            detail = _summary(reply)
+            return reply
+        except (PermissionDeniedError, TenantNotAllowedError) as exc:
+            outcome, detail = "denied", str(exc)
+            return str(exc)
+        except (UsageError, UnknownCommandError) as exc:
+            outcome, detail = "usage", str(exc)
+            return str(exc)
+        except CommandError as exc:
+            outcome, detail = "error", str(exc)
+            return str(exc)
+        except Exception:
+            log.exception("command %r failed", name)
+            outcome, detail = "error", "unexpected error"
+            return apology(request.correlation_id)
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            await self._audit(request, caller, name, args, outcome, detail, elapsed_ms)
+
+    def _check_tenant(self, caller: Caller) -> None:
+        if not self.tenant_allowed(caller.tenant_id):
+            raise TenantNotAllowedError(caller.tenant_id)
+
+    def _context(self, request: Request, caller: Caller) -> CommandContext:
+        return CommandContext(
+            caller=caller,
+            where=request.where,
+            correlation_id=request.correlation_id,
+            permissions=self.policy.permissions_of(caller.roles),
+            mentions=request.mentions,
+            services=self.services,
+        )
+
+    def _authorize(self, command: Command, ctx: CommandContext) -> None:
+        if not allows(ctx.permissions, command.permission):
+            raise PermissionDeniedError(command.permission, command.name)
+
+    async def _run(
+        self, command: Command, ctx: CommandContext, bound: BoundArguments, late_reply: LateReply
+    ) -> Reply:
+        task = asyncio.ensure_future(self.registry.invoke(command, ctx, bound))
+        try:
+            return await asyncio.wait_for(asyncio.shield(task), self.deadline_s)
+        except TimeoutError:
+            self._finish_later(task, ctx, late_reply)
+            return (
+                f"'{command.name}' is taking longer than usual; it keeps running and I will post "
+                f"the result here when it finishes (reference {ctx.correlation_id})."
+            )
+
+    def _finish_later(
+        self, task: asyncio.Task[Reply], ctx: CommandContext, late_reply: LateReply
+    ) -> None:
+        async def deliver() -> Reply:
+            try:
+                reply = await task
+            except CommandError as exc:
+                reply = str(exc)
+            except Exception:
+                log.exception("background command failed")
+                reply = apology(ctx.correlation_id)
+            await late_reply(reply)
+            return reply
+
+        runner = asyncio.ensure_future(deliver())
+        self._background.add(runner)
+        runner.add_done_callback(self._background.discard)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for commands still running in the background (used at shutdown)."""
+        if self._background:
+            await asyncio.wait(self._background, timeout=timeout)
+
+    async def _audit(
+        self, request: Request, caller: Caller, command: str, args: dict[str, object],
+        outcome: str, detail: str, elapsed_ms: float,
+    ) -> None:
+        where = request.where
+        await self.audit.append(AuditRecord(
+            at=datetime.now(UTC), correlation_id=request.correlation_id, kind="command",
+            tenant_id=caller.tenant_id, aad_object_id=caller.aad_object_id,
+            display_name=caller.display_name, team_id=where.team_id,
+            channel_id=where.channel_id, conversation_id=where.conversation_id,
+            command=command[:200], arguments=args, outcome=outcome, detail=detail[:500],
+            duration_ms=round(elapsed_ms, 3),
+        ))
+
+
+def _summary(reply: Reply) -> str:
+    return reply if isinstance(reply, str) else reply.summary

@@ -1,0 +1,159 @@
+"""One typed settings object, read from the environment and `.env`.
+
+Azure Bot's conventional names (`MicrosoftAppId`, ...) and botbuilder's sovereign-cloud names
+(`CHANNEL_SERVICE`, ...) are read as they are; project settings carry the `TEAMS_BOT_` prefix.
+A missing or malformed value fails at start with the setting's name.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
+
+
+def _azure(name: str) -> Any:
+    """A field read from an Azure Bot / botbuilder setting name, exactly as Azure spells it."""
+    return Field(default=None, validation_alias=AliasChoices(name))
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TEAMS_BOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        populate_by_name=True,
+    )
+
+    # Azure Bot registration (names as the Azure portal and botbuilder use them).
+    microsoft_app_id: str | None = _azure("MicrosoftAppId")
+    microsoft_app_password: SecretStr | None = _azure("MicrosoftAppPassword")
+    microsoft_app_type: AppType = Field(
+        default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType")
+    )
+    microsoft_app_tenant_id: str | None = _azure("MicrosoftAppTenantId")
+
+    # botbuilder's sovereign-cloud settings, passed through unchanged.
+    channel_service: str | None = _azure("CHANNEL_SERVICE")
+    to_bot_from_channel_openid_metadata_url: str | None = _azure(
+        "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL"
+    )
+    to_bot_from_channel_token_issuer: str | None = _azure("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER")
+    to_channel_from_bot_login_url: str | None = _azure("TO_CHANNEL_FROM_BOT_LOGIN_URL")
+    to_channel_from_bot_oauth_scope: str | None = _azure("TO_CHANNEL_FROM_BOT_OAUTH_SCOPE")
+
+    # Project settings (TEAMS_BOT_*).
+    host: str = "127.0.0.1"
+    port: int = Field(default=3978, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    database_url: SecretStr | None = None
+    policy_file: Path | None = None
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    bot_name: str = "opsbot"
+    turn_deadline_seconds: float = Field(default=8.0, gt=0, le=14)
+    allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    dangerously_allow_unauthenticated_remote: bool = False
+
+    @field_validator("allowed_tenants", mode="before")
+    @classmethod
+    def _split_tenants(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> Settings:
+        if not self.microsoft_app_id:
+            return self
+        if self.microsoft_app_type in ("SingleTenant", "UserAssignedMSI") and not (
+            self.microsoft_app_tenant_id
+        ):
+            raise ValueError(
+                f"MicrosoftAppTenantId is required when MicrosoftAppType is "
+                f"{self.microsoft_app_type}"
+            )
+        needs_password = self.microsoft_app_type != "UserAssignedMSI"
+        if needs_password and not self.app_password:
+            raise ValueError("MicrosoftAppPassword is required when MicrosoftAppId is set")
+        return self
+
+    @property
+    def app_password(self) -> str:
+        return self.microsoft_app_password.get_secret_value() if self.microsoft_app_password else ""
+
+    @property
+    def auth_enabled(self) -> bool:
+        """False only in local development mode (no app id): tokens are not checked."""
+        return bool(self.microsoft_app_id)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url.get_secret_value()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'teams-bot.db').resolve()}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings; raise SettingsError naming the offending setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "settings"
+        name = loc if loc != "settings" else ""
+        setting = _env_name(name) if name else ""
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{setting}: {msg}" if setting else msg)
+    return "; ".join(lines)
+
+
+def _env_name(field_name: str) -> str:
+    field = Settings.model_fields.get(field_name)
+    if field is None:  # pydantic reports aliased fields by their alias, already the setting name
+        return field_name
+    if field is not None and isinstance(field.validation_alias, AliasChoices):
+        return str(field.validation_alias.choices[0])
+    return f"TEAMS_BOT_{field_name.upper()}"
+
+
+def effective_settings(settings: Settings) -> dict[str, str]:
+    """Setting name -> printable value, secrets hidden (for `teams-bot check-config`)."""
+    shown: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            text = "********" if value.get_secret_value() else "(empty)"
+        elif value is None or value == []:
+            text = "(not set)"
+        else:
+            text = str(value)
+        shown[_env_name(name)] = text
+    return shown
