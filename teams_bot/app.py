@@ -37,36 +37,39 @@ DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 
 
-def command_registry() -> CommandRegistry:
-    """All commands this build knows."""
+def command_registry(*extra: CommandRegistry) -> CommandRegistry:
+    """All commands this build knows, plus any extra registries (plug-ins, tests)."""
     registry = CommandRegistry()
-    registry.include(builtins)
+    for part in (builtins, *extra):
+        registry.include(part)
     return registry
 
 
-async def build_services(settings: Settings) -> Services:
-    db = await Database.connect(settings.resolved_database_url())
+async def build_services(settings: Settings, registry: CommandRegistry) -> Services:
+    db = await Database.connect(
+        settings.resolved_database_url(), schema=settings.database_schema
+    )
     await db.migrate()
     return Services(
         settings=settings, db=db, audit=AuditLog(db), conversations=ConversationStore(db),
         bot_storage=SqlBotStorage(db), policy=load_policy(settings.policy_file),
-        registry=command_registry(), version=__version__,
+        registry=registry, version=__version__,
     )
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *extra: CommandRegistry) -> web.Application:
     """The web application; services are built when it starts and closed when it stops."""
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.cleanup_ctx.append(_lifecycle(settings))
+    app.cleanup_ctx.append(_lifecycle(settings, command_registry(*extra)))
     return app
 
 
-def _lifecycle(settings: Settings) -> Any:
+def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
     async def ctx(app: web.Application) -> Any:
-        services = await build_services(settings)
+        services = await build_services(settings, registry)
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
         auth = GuardedAuthentication(settings)
         await install_metadata(metadata_urls(settings), http)

@@ -114,7 +114,9 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from teams_bot.storage.db import Database
 
     async def show() -> int:
-        db = await Database.connect(settings.resolved_database_url())
+        db = await Database.connect(
+            settings.resolved_database_url(), schema=settings.database_schema
+        )
         try:
             await db.migrate()
             records = await AuditLog(db).query(user=args.user, last=args.last)

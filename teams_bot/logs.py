@@ -21,6 +21,24 @@ def new_correlation_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
+def _install_record_factory() -> None:
+    """Stamp every log record with the current turn's correlation id, whatever handles it."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_teams_bot", False):
+        return
+
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.correlation_id = correlation_id.get()
+        return record
+
+    factory._teams_bot = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_record_factory()
+
+
 class _Scrubber(logging.Filter):
     """Masks known secret values, bearer tokens and JWTs in every record; adds the correlation id."""
 
@@ -34,7 +52,6 @@ class _Scrubber(logging.Filter):
         return _JWT.sub("***jwt***", _BEARER.sub(r"\1***", text))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.correlation_id = correlation_id.get()
         message = record.getMessage()
         clean = self.scrub(message)
         if clean != message:

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3978, ge=1, le=65535)
     data_dir: Path = Path("data")
     database_url: SecretStr | None = None
+    database_schema: str | None = None  # PostgreSQL only: tables live in this schema
     policy_file: Path | None = None
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
