@@ -33,6 +33,18 @@ from teams_bot.commands.parser import (
 )
 from teams_bot.errors import UnknownCommandError, UsageError
 
+__all__ = [
+    "BoundArguments",
+    "Command",
+    "CommandFunc",
+    "CommandRegistry",
+    "ParamSpec",
+    "build_command",
+    "converter_for",
+    "param_specs",
+    "split_docstring",
+]
+
 CommandFunc = Callable[..., Awaitable[Reply]]
 F = TypeVar("F", bound=CommandFunc)
 
