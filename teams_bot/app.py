@@ -46,14 +46,17 @@ def command_registry(*extra: CommandRegistry) -> CommandRegistry:
 
 
 async def build_services(settings: Settings, registry: CommandRegistry) -> Services:
-    db = await Database.connect(
-        settings.resolved_database_url(), schema=settings.database_schema
-    )
+    db = await Database.connect(settings.resolved_database_url(), schema=settings.database_schema)
     await db.migrate()
     return Services(
-        settings=settings, db=db, audit=AuditLog(db), conversations=ConversationStore(db),
-        bot_storage=SqlBotStorage(db), policy=load_policy(settings.policy_file),
-        registry=registry, version=__version__,
+        settings=settings,
+        db=db,
+        audit=AuditLog(db),
+        conversations=ConversationStore(db),
+        bot_storage=SqlBotStorage(db),
+        policy=load_policy(settings.policy_file),
+        registry=registry,
+        version=__version__,
     )
 
 
@@ -76,15 +79,18 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
         adapter = OpsAdapter(auth, ConnectorSender(http))
         adapter.on_turn_error = _on_turn_error
         dispatcher = Dispatcher(
-            services.registry, services.policy, services.audit,
+            services.registry,
+            services.policy,
+            services.audit,
             allowed_tenants=settings.allowed_tenants,
-            deadline_s=settings.turn_deadline_seconds, services=services,
+            deadline_s=settings.turn_deadline_seconds,
+            services=services,
         )
         app[SERVICES], app[HTTP], app[ADAPTER] = services, http, adapter
         app[DISPATCHER] = dispatcher
         app[BOT] = OpsBot(dispatcher, services.conversations, settings.bot_name)
         yield
-        await dispatcher.drain(timeout=10)
+        await dispatcher.drain(grace_s=10)
         await http.close()
         await services.db.close()
 

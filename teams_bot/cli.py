@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default TEAMS_BOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default TEAMS_BOT_PORT or 3978)")
     serve.add_argument(
-        "--dangerously-allow-unauthenticated-remote", action="store_true",
+        "--dangerously-allow-unauthenticated-remote",
+        action="store_true",
         help="without MicrosoftAppId, still bind a non-loopback address (anyone can talk to it)",
     )
     sub.add_parser("check-config", help="print the effective settings (secrets hidden)")
@@ -89,7 +90,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             print(
                 f"teams-bot: refusing to listen on {host} without MicrosoftAppId: in local "
                 "development mode nobody's token is checked. Bind 127.0.0.1, set MicrosoftAppId, "
-                "or pass --dangerously-allow-unauthenticated-remote.", file=sys.stderr,
+                "or pass --dangerously-allow-unauthenticated-remote.",
+                file=sys.stderr,
             )
             return 2
         log.warning(

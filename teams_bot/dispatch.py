@@ -49,8 +49,14 @@ class Dispatcher:
     """The single path every typed command goes through."""
 
     def __init__(
-        self, registry: CommandRegistry, policy: Policy, audit: AuditLog,
-        *, allowed_tenants: list[str], deadline_s: float, services: object,
+        self,
+        registry: CommandRegistry,
+        policy: Policy,
+        audit: AuditLog,
+        *,
+        allowed_tenants: list[str],
+        deadline_s: float,
+        services: object,
     ) -> None:
         self.registry = registry
         self.policy = policy
@@ -63,9 +69,7 @@ class Dispatcher:
     def identify(self, caller: Caller) -> Caller:
         """The caller with roles (and their sources) filled in from policy."""
         sourced = self.policy.roles_for(caller.aad_object_id)
-        return replace(
-            caller, roles=frozenset(r for r, _ in sourced), role_sources=tuple(sourced)
-        )
+        return replace(caller, roles=frozenset(r for r, _ in sourced), role_sources=tuple(sourced))
 
     def tenant_allowed(self, tenant_id: str) -> bool:
         return not self.allowed_tenants or tenant_id in self.allowed_tenants
@@ -149,24 +153,40 @@ class Dispatcher:
         self._background.add(runner)
         runner.add_done_callback(self._background.discard)
 
-    async def drain(self, timeout: float) -> None:
+    async def drain(self, grace_s: float) -> None:
         """Wait for commands still running in the background (used at shutdown)."""
         if self._background:
-            await asyncio.wait(self._background, timeout=timeout)
+            await asyncio.wait(self._background, timeout=grace_s)
 
     async def _audit(
-        self, request: Request, caller: Caller, command: str, args: dict[str, object],
-        outcome: str, detail: str, elapsed_ms: float,
+        self,
+        request: Request,
+        caller: Caller,
+        command: str,
+        args: dict[str, object],
+        outcome: str,
+        detail: str,
+        elapsed_ms: float,
     ) -> None:
         where = request.where
-        await self.audit.append(AuditRecord(
-            at=datetime.now(UTC), correlation_id=request.correlation_id, kind="command",
-            tenant_id=caller.tenant_id, aad_object_id=caller.aad_object_id,
-            display_name=caller.display_name, team_id=where.team_id,
-            channel_id=where.channel_id, conversation_id=where.conversation_id,
-            command=command[:200], arguments=args, outcome=outcome, detail=detail[:500],
-            duration_ms=round(elapsed_ms, 3),
-        ))
+        await self.audit.append(
+            AuditRecord(
+                at=datetime.now(UTC),
+                correlation_id=request.correlation_id,
+                kind="command",
+                tenant_id=caller.tenant_id,
+                aad_object_id=caller.aad_object_id,
+                display_name=caller.display_name,
+                team_id=where.team_id,
+                channel_id=where.channel_id,
+                conversation_id=where.conversation_id,
+                command=command[:200],
+                arguments=args,
+                outcome=outcome,
+                detail=detail[:500],
+                duration_ms=round(elapsed_ms, 3),
+            )
+        )
 
 
 def _summary(reply: Reply) -> str:

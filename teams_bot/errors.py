@@ -32,7 +32,9 @@ class PermissionDeniedError(CommandError):
 
     def __init__(self, permission: str, what: str) -> None:
         self.permission = permission
-        super().__init__(f"You are not allowed to run '{what}': it needs the permission '{permission}'.")
+        super().__init__(
+            f"You are not allowed to run '{what}': it needs the permission '{permission}'."
+        )
 
 
 class TenantNotAllowedError(CommandError):

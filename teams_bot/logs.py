@@ -40,7 +40,7 @@ _install_record_factory()
 
 
 class _Scrubber(logging.Filter):
-    """Masks known secret values, bearer tokens and JWTs in every record; adds the correlation id."""
+    """Masks known secret values, bearer tokens and JWTs in every record."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()

@@ -81,7 +81,9 @@ def load_policy(path: Path | None) -> Policy:
 
 
 def parse_policy(data: Mapping[str, Any], source: str = "policy") -> Policy:
-    roles = {name: _role(name, spec, source) for name, spec in _table(data, "roles", source).items()}
+    roles = {
+        name: _role(name, spec, source) for name, spec in _table(data, "roles", source).items()
+    }
     defaults = tuple(_strings(data.get("default_roles", []), f"{source}: default_roles"))
     users = {
         str(user): tuple(_strings(names, f"{source}: bindings.users.{user}"))

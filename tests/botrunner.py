@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
@@ -71,8 +69,11 @@ def bot_settings(sim: ChannelSimulator, db: DbTarget, tmp_path: Path, **extra: A
     values.pop("REQUESTS_CA_BUNDLE", None)
     values.pop("SSL_CERT_FILE", None)
     values.update(
-        database_url=db.url, database_schema=db.schema, data_dir=tmp_path / "data",
-        policy_file=policy, allowed_tenants=[sim.tenant_id],
+        database_url=db.url,
+        database_schema=db.schema,
+        data_dir=tmp_path / "data",
+        policy_file=policy,
+        allowed_tenants=[sim.tenant_id],
     )
     values.update(extra)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -80,8 +81,12 @@ def bot_settings(sim: ChannelSimulator, db: DbTarget, tmp_path: Path, **extra: A
 
 @asynccontextmanager
 async def start_bot(
-    sim: ChannelSimulator, db: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    *commands: CommandRegistry, **extra: Any,
+    sim: ChannelSimulator,
+    db: DbTarget,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *commands: CommandRegistry,
+    **extra: Any,
 ) -> AsyncIterator[BotUnderTest]:
     env = sim.bot_env()
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", env["REQUESTS_CA_BUNDLE"])

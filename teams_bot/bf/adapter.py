@@ -16,7 +16,7 @@ from teams_bot.bf.sender import BearerSource, ConnectorSender
 
 
 class OpsAdapter(CloudAdapter):  # type: ignore[misc]
-    """botbuilder's CloudAdapter (inbound auth, turn pipeline) with a faster, retrying outbound path."""
+    """botbuilder's CloudAdapter (inbound auth, turn pipeline); faster, retrying outbound path."""
 
     def __init__(self, auth: GuardedAuthentication, sender: ConnectorSender) -> None:
         super().__init__(auth)

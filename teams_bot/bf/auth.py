@@ -106,10 +106,10 @@ class GuardedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
     ) -> AuthenticateRequestResult:
         if self._settings.auth_enabled and not auth_header:
             raise PermissionError("no Authorization header")
-        if not self._settings.auth_enabled:
-            auth_header = None  # local development mode: botbuilder's anonymous identity
+        # Local development mode (no app id): botbuilder's anonymous identity, tokens ignored.
+        header = auth_header if self._settings.auth_enabled else None
         try:
-            result = await self._inner.authenticate_request(activity, auth_header)
+            result = await self._inner.authenticate_request(activity, header)
         except PermissionError:
             raise
         except Exception as exc:  # botbuilder raises assorted types for bad tokens

@@ -22,7 +22,7 @@ _FALLBACK_LIFETIME_S = 3000.0
 
 
 class CachedTokenCredentials(AppCredentials):  # type: ignore[misc]
-    """Wraps botbuilder credentials; `get_access_token` answers from memory once `ensure_fresh` ran."""
+    """Wraps botbuilder credentials; answers `get_access_token` from memory after `ensure_fresh`."""
 
     def __init__(self, inner: AppCredentials) -> None:
         super().__init__(app_id=inner.microsoft_app_id, oauth_scope=inner.oauth_scope)

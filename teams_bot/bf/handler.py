@@ -91,7 +91,10 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         return post
 
     async def on_teams_members_added(  # type: ignore[override]
-        self, teams_members_added: list[ChannelAccount], team_info: object, turn_context: TurnContext
+        self,
+        teams_members_added: list[ChannelAccount],
+        team_info: object,
+        turn_context: TurnContext,
     ) -> None:
         bot_id = turn_context.activity.recipient.id
         if any(member.id == bot_id for member in teams_members_added):
@@ -111,10 +114,16 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         where = where_of(activity)
         if not where.conversation_id or self._known.get(where.conversation_id) == where.service_url:
             return
-        await self.conversations.save(StoredConversation(
-            conversation_id=where.conversation_id, conversation_type=where.conversation_type,
-            tenant_id=where.tenant_id, team_id=where.team_id, channel_id=where.channel_id,
-            service_url=where.service_url, reference=reference_dict(activity),
-            updated_at=datetime.now(UTC),
-        ))
+        await self.conversations.save(
+            StoredConversation(
+                conversation_id=where.conversation_id,
+                conversation_type=where.conversation_type,
+                tenant_id=where.tenant_id,
+                team_id=where.team_id,
+                channel_id=where.channel_id,
+                service_url=where.service_url,
+                reference=reference_dict(activity),
+                updated_at=datetime.now(UTC),
+            )
+        )
         self._known[where.conversation_id] = where.service_url

@@ -61,8 +61,12 @@ class ConnectorSender:
         self._attempts = attempts
 
     async def send(
-        self, service_url: str, conversation_id: str, activity: dict[str, Any],
-        bearer: BearerSource, reply_to_id: str | None = None,
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity: dict[str, Any],
+        bearer: BearerSource,
+        reply_to_id: str | None = None,
     ) -> str:
         path = f"v3/conversations/{quote(conversation_id, safe='')}/activities"
         if reply_to_id:
@@ -71,8 +75,12 @@ class ConnectorSender:
         return str(result.get("id", ""))
 
     async def update(
-        self, service_url: str, conversation_id: str, activity_id: str,
-        activity: dict[str, Any], bearer: BearerSource,
+        self,
+        service_url: str,
+        conversation_id: str,
+        activity_id: str,
+        activity: dict[str, Any],
+        bearer: BearerSource,
     ) -> str:
         path = (
             f"v3/conversations/{quote(conversation_id, safe='')}"
@@ -96,8 +104,12 @@ class ConnectorSender:
         return await self._call("POST", service_url, "v3/conversations", parameters, bearer)
 
     async def _call(
-        self, method: str, service_url: str, path: str,
-        body: dict[str, Any] | None, bearer: BearerSource,
+        self,
+        method: str,
+        service_url: str,
+        path: str,
+        body: dict[str, Any] | None,
+        bearer: BearerSource,
     ) -> dict[str, Any]:
         retrying = AsyncRetrying(
             retry=retry_if_exception(_transient),
@@ -111,8 +123,12 @@ class ConnectorSender:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(
-        self, method: str, service_url: str, path: str,
-        body: dict[str, Any] | None, bearer: BearerSource,
+        self,
+        method: str,
+        service_url: str,
+        path: str,
+        body: dict[str, Any] | None,
+        bearer: BearerSource,
     ) -> dict[str, Any]:
         url = service_url.rstrip("/") + "/" + path
         headers = {"Content-Type": "application/json; charset=utf-8"}

@@ -59,7 +59,9 @@ async def version(ctx: CommandContext) -> Reply:
 
 
 @builtins.command(
-    "audit", permission="audit.read", group="General",
+    "audit",
+    permission="audit.read",
+    group="General",
     examples=["audit", "audit --user Ada --last 50"],
 )
 async def audit(ctx: CommandContext, *, user: str | None = None, last: int = 20) -> Reply:

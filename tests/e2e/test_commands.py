@@ -38,7 +38,8 @@ async def test_channel_mention_help_is_answered_in_the_thread(bot: BotUnderTest)
 async def test_group_chat_and_personal_are_answered(bot: BotUnderTest, where: str) -> None:
     activity = (
         bot.teams.group_chat_message("<at>opsbot</at> version")
-        if where == "group" else bot.teams.personal_message("version")
+        if where == "group"
+        else bot.teams.personal_message("version")
     )
     assert "teams-chatops-bot" in await reply_text(bot, activity)
 

@@ -1,0 +1,1 @@
+"""botbuilder-dialogs flows: approvals and confirmations."""
