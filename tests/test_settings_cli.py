@@ -1,0 +1,101 @@
+"""Settings and the `teams-bot` command line, run as a user runs them (a real subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from teams_bot.settings import SettingsError, effective_settings, load_settings
+
+CLI = [sys.executable, "-m", "teams_bot.cli"]
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "TEAMS_BOT_"))}
+    clean["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_check_config_hides_secrets_and_reads_dotenv(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "MicrosoftAppId=11111111-2222-3333-4444-555555555555\n"
+        "MicrosoftAppPassword=super-secret-value\n"
+        "TEAMS_BOT_DATABASE_URL=postgresql://bot:db-secret@db/bot\n"
+    )
+    result = run_cli("check-config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "MicrosoftAppId = 11111111-2222-3333-4444-555555555555" in result.stdout
+    assert "MicrosoftAppPassword = ********" in result.stdout
+    assert "super-secret-value" not in result.stdout + result.stderr
+    assert "db-secret" not in result.stdout + result.stderr
+    assert "# mode: authenticated" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"MicrosoftAppId": "abc"}, "MicrosoftAppPassword"),
+        ({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType"),
+        ({"TEAMS_BOT_PORT": "eighty"}, "TEAMS_BOT_PORT"),
+        (
+            {
+                "MicrosoftAppId": "a",
+                "MicrosoftAppType": "SingleTenant",
+                "MicrosoftAppPassword": "p",
+            },
+            "MicrosoftAppTenantId",
+        ),
+        ({"TEAMS_BOT_LOG_FORMAT": "xml"}, "TEAMS_BOT_LOG_FORMAT"),
+    ],
+)
+def test_bad_settings_fail_with_the_setting_name(
+    tmp_path: Path, env: dict[str, str], named: str
+) -> None:
+    result = run_cli("check-config", cwd=tmp_path, env=env)
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_policy_file_fails_check_config(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('default_roles = ["nobody"]\n')
+    result = run_cli("check-config", cwd=tmp_path, env={"TEAMS_BOT_POLICY_FILE": str(policy)})
+    assert result.returncode == 2
+    assert "TEAMS_BOT_POLICY_FILE" in result.stderr and "nobody" in result.stderr
+
+
+def test_serve_refuses_remote_bind_without_app_id(tmp_path: Path) -> None:
+    result = run_cli("serve", "--host", "0.0.0.0", cwd=tmp_path)  # noqa: S104 - the refusal is the point
+    assert result.returncode == 2
+    assert "--dangerously-allow-unauthenticated-remote" in result.stderr
+
+
+def test_allowed_tenants_accept_comma_separated_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEAMS_BOT_ALLOWED_TENANTS", "t1, t2,,t3")
+    assert load_settings(_env_file=None).allowed_tenants == ["t1", "t2", "t3"]
+
+
+def test_effective_settings_never_show_secret_values() -> None:
+    settings = load_settings(_env_file=None, MicrosoftAppId="a", MicrosoftAppPassword="pw-123456")
+    shown = effective_settings(settings)
+    assert shown["MicrosoftAppPassword"] == "********"
+    assert "pw-123456" not in repr(shown) and "pw-123456" not in repr(settings)
+
+
+def test_settings_error_is_raised_for_missing_password() -> None:
+    with pytest.raises(SettingsError, match="MicrosoftAppPassword"):
+        load_settings(_env_file=None, MicrosoftAppId="a")
