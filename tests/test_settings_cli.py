@@ -79,7 +79,7 @@ def test_bad_policy_file_fails_check_config(tmp_path: Path) -> None:
 
 
 def test_serve_refuses_remote_bind_without_app_id(tmp_path: Path) -> None:
-    result = run_cli("serve", "--host", "0.0.0.0", cwd=tmp_path)  # noqa: S104 - the refusal is the point
+    result = run_cli("serve", "--host", "0.0.0.0", cwd=tmp_path)
     assert result.returncode == 2
     assert "--dangerously-allow-unauthenticated-remote" in result.stderr
 
