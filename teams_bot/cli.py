@@ -52,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _secrets(settings: Settings) -> list[str]:
     values = [settings.app_password]
-    if settings.database_url:
-        values.append(settings.database_url.get_secret_value())
+    for secret in (settings.database_url, settings.action_secret):
+        if secret:
+            values.append(secret.get_secret_value())
     return [v for v in values if v]
 
 

@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
     dangerously_allow_unauthenticated_remote: bool = False
 
+    # Automation (inventory sources, runners): a TOML file, see infra/config.example.toml.
+    config_file: Path | None = None
+    # Card actions: HMAC key for action ids (any long random string; the same on every replica).
+    action_secret: SecretStr | None = None
+    action_ttl_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
+    # Microsoft Graph, for Azure AD group membership in policy (app token from the bot's identity).
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    graph_authority: str | None = None  # default: login.microsoftonline.com/<tenant>
+    graph_cache_seconds: int = Field(default=300, ge=0, le=86400)
+
     @field_validator("allowed_tenants", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:
