@@ -1,0 +1,1 @@
+"""Card actions: signed, single-use, server-side records behind every card button."""
