@@ -159,3 +159,9 @@ def with_refresh(card: Card, verb: str | None, user_ids: Sequence[str],
     if not verb or not user_ids:
         return card
     return {**card, "refresh": refresh(verb, user_ids, action_id)}
+
+
+def with_notice(card: Card, text: str, *, color: str = "attention") -> Card:
+    """`card` with a short notice at the top, e.g. why a press was refused (for one viewer)."""
+    notice = text_block(text, color=color, weight="bolder")
+    return {**card, "body": [notice, *card.get("body", [])]}

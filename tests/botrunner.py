@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -104,3 +105,32 @@ async def start_bot(
             )
     finally:
         await runner.cleanup()
+
+
+def visible_text(body: dict[str, Any] | None) -> str:
+    """What a person would read in a posted activity: its text plus every text in its cards."""
+    if not body:
+        return ""
+    parts = [str(body.get("text") or ""), str(body.get("summary") or "")]
+    for attachment in body.get("attachments") or []:
+        parts.append(card_text(attachment.get("content") or {}))
+    return "\n".join(p for p in parts if p)
+
+
+def card_text(node: Any) -> str:
+    """Every text, title and fact of an Adaptive Card, markdown escapes removed."""
+    found: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            for key in ("text", "title", "value"):
+                if isinstance(item.get(key), str):
+                    found.append(item[key])
+            for value in item.values():
+                walk(value)
+        elif isinstance(item, list):
+            for value in item:
+                walk(value)
+
+    walk(node)
+    return re.sub(r"\\(.)", r"\1", "\n".join(found))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import platform
+from datetime import UTC, datetime
 
-from teams_bot.commands.context import CommandContext, Reply
+from cards import HelpCommand, HelpGroup, RoleGrant, WhoAmI, help_card, whoami_card
+from teams_bot.commands.context import CardReply, CommandContext, Reply
 from teams_bot.commands.helptext import render_command, render_index
-from teams_bot.commands.registry import CommandRegistry
+from teams_bot.commands.registry import Command, CommandRegistry
 from teams_bot.errors import CommandError, UnknownCommandError
 from teams_bot.policy import allows
 from teams_bot.storage.audit import AuditRecord
@@ -24,13 +26,23 @@ async def help_command(ctx: CommandContext, *topic: str) -> Reply:
     registry = ctx.services.registry
     visible = registry.visible_to(lambda permission: allows(ctx.permissions, permission))
     if not topic:
-        return render_index(visible)
+        return CardReply(help_card(_groups(visible)), render_index(visible))
     name = " ".join(topic).lower()
     command = registry.get(name)
     if command is None or command.hidden:
         names = [c.name for c in visible]
         raise UnknownCommandError(name, _close(name, names))
     return render_command(command)
+
+
+def _groups(commands: list[Command]) -> list[HelpGroup]:
+    grouped: dict[str, list[HelpCommand]] = {}
+    for command in commands:
+        grouped.setdefault(command.group, []).append(
+            HelpCommand(command.name, command.summary, command.usage)
+        )
+    order = sorted(grouped, key=lambda g: (g != "General", g))
+    return [HelpGroup(title, grouped[title]) for title in order]
 
 
 def _close(name: str, names: list[str]) -> list[str]:
@@ -44,12 +56,19 @@ async def whoami(ctx: CommandContext) -> Reply:
     """Show who I think you are: your Azure AD identity and your roles."""
     caller = ctx.caller
     roles = ", ".join(f"{role} ({source})" for role, source in caller.role_sources) or "none"
-    return (
-        f"**{caller.display_name or 'Unknown user'}**\n\n"
-        f"- Azure AD object id: `{caller.aad_object_id or '(none)'}`\n"
-        f"- Tenant id: `{caller.tenant_id or '(none)'}`\n"
-        f"- Roles: {roles}"
+    summary = (
+        f"{caller.display_name or 'Unknown user'}: Azure AD object id "
+        f"{caller.aad_object_id or '(none)'}, tenant {caller.tenant_id or '(none)'}, "
+        f"roles {roles}"
     )
+    identity = WhoAmI(
+        display_name=caller.display_name or "Unknown user",
+        aad_object_id=caller.aad_object_id,
+        tenant_id=caller.tenant_id,
+        roles=[RoleGrant(role, source) for role, source in caller.role_sources],
+        checked_at=datetime.now(UTC),
+    )
+    return CardReply(whoami_card(identity), summary)
 
 
 @builtins.command("version", permission="version", group="General")

@@ -12,7 +12,7 @@ import pytest
 from teams_bot.commands.context import CommandContext, Reply
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.errors import CommandError
-from tests.botrunner import BotUnderTest, start_bot
+from tests.botrunner import BotUnderTest, start_bot, visible_text
 from tests.db_fixtures import DbTarget
 from tests.simulator import ALICE, BOB, ChannelSimulator, User
 
@@ -21,7 +21,7 @@ async def reply_text(bot: BotUnderTest, activity: dict, n: int = 1) -> str:
     result = await bot.post(activity)
     assert result.status in (200, 201), result.text
     calls = await bot.sim.wait_for_calls(n)
-    return str(calls[-1].body.get("text", ""))
+    return visible_text(calls[-1].body)
 
 
 async def test_channel_mention_help_is_answered_in_the_thread(bot: BotUnderTest) -> None:
@@ -30,8 +30,10 @@ async def test_channel_mention_help_is_answered_in_the_thread(bot: BotUnderTest)
     (call,) = await bot.sim.wait_for_calls(1)
     assert call.conversation_id == activity["conversation"]["id"]
     assert call.activity_id == activity["id"], "a channel answer replies to the message"
-    assert "whoami" in call.body["text"] and "version" in call.body["text"]
-    assert "audit" not in call.body["text"], "help lists only what the caller may run"
+    shown = visible_text(call.body)
+    assert call.body["attachments"][0]["contentType"] == "application/vnd.microsoft.card.adaptive"
+    assert "whoami" in shown and "version" in shown
+    assert "audit" not in shown, "help lists only what the caller may run"
 
 
 @pytest.mark.parametrize("where", ["group", "personal"])
@@ -99,7 +101,7 @@ async def test_bot_added_to_team_welcomes_and_remembers(bot: BotUnderTest) -> No
     activity = bot.teams.conversation_update_bot_added()
     await bot.post(activity)
     (call,) = await bot.sim.wait_for_calls(1)
-    assert "help" in call.body["text"]
+    assert "help" in visible_text(call.body)
     stored = await bot.services.conversations.get(activity["conversation"]["id"])
     assert stored is not None and stored.service_url == bot.sim.service_url
     assert stored.reference["conversation"]["id"] == activity["conversation"]["id"]
