@@ -11,8 +11,10 @@ from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.schema import Activity
 
 from teams_bot import __version__
+from teams_bot.actions.router import ActionRouter
 from teams_bot.bf.adapter import OpsAdapter
 from teams_bot.bf.auth import GuardedAuthentication, metadata_urls
+from teams_bot.bf.cards import CardPublisher
 from teams_bot.bf.handler import OpsBot, to_activity
 from teams_bot.bf.metadata import install_metadata
 from teams_bot.bf.sender import ConnectorSender
@@ -20,13 +22,8 @@ from teams_bot.commands.builtins import builtins
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.dispatch import Dispatcher, apology
 from teams_bot.logs import correlation_id
-from teams_bot.policy import load_policy
-from teams_bot.services import Services
+from teams_bot.services import Services, build_services
 from teams_bot.settings import Settings
-from teams_bot.storage.audit import AuditLog
-from teams_bot.storage.bot_state import SqlBotStorage
-from teams_bot.storage.conversations import ConversationStore
-from teams_bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -45,19 +42,9 @@ def command_registry(*extra: CommandRegistry) -> CommandRegistry:
     return registry
 
 
-async def build_services(settings: Settings, registry: CommandRegistry) -> Services:
-    db = await Database.connect(settings.resolved_database_url(), schema=settings.database_schema)
-    await db.migrate()
-    return Services(
-        settings=settings,
-        db=db,
-        audit=AuditLog(db),
-        conversations=ConversationStore(db),
-        bot_storage=SqlBotStorage(db),
-        policy=load_policy(settings.policy_file),
-        registry=registry,
-        version=__version__,
-    )
+def action_router(services: Services) -> ActionRouter:
+    """The router behind every card button, with each feature's verbs registered."""
+    return ActionRouter(services.actions, services.signer, services.authorizer, services.audit)
 
 
 def create_app(settings: Settings, *extra: CommandRegistry) -> web.Application:
@@ -72,25 +59,28 @@ def create_app(settings: Settings, *extra: CommandRegistry) -> web.Application:
 
 def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
     async def ctx(app: web.Application) -> Any:
-        services = await build_services(settings, registry)
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+        services = await build_services(settings, registry, http)
         auth = GuardedAuthentication(settings)
         await install_metadata(metadata_urls(settings), http)
         adapter = OpsAdapter(auth, ConnectorSender(http))
         adapter.on_turn_error = _on_turn_error
+        services.publish = CardPublisher(adapter, services.conversations, auth.app_id)
         dispatcher = Dispatcher(
             services.registry,
-            services.policy,
+            services.authorizer,
             services.audit,
             allowed_tenants=settings.allowed_tenants,
             deadline_s=settings.turn_deadline_seconds,
             services=services,
         )
+        router = action_router(services)
         app[SERVICES], app[HTTP], app[ADAPTER] = services, http, adapter
         app[DISPATCHER] = dispatcher
-        app[BOT] = OpsBot(dispatcher, services.conversations, settings.bot_name)
+        app[BOT] = OpsBot(dispatcher, services.conversations, settings.bot_name, router)
         yield
         await dispatcher.drain(grace_s=10)
+        await services.tasks.drain(grace_s=10)
         await http.close()
         await services.db.close()
 

@@ -6,9 +6,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from teams_bot.authz import Authorizer
 from teams_bot.commands.context import CommandContext, MentionedUser, Reply
 from teams_bot.commands.registry import BoundArguments, Command, CommandRegistry
 from teams_bot.errors import (
@@ -18,8 +19,8 @@ from teams_bot.errors import (
     UnknownCommandError,
     UsageError,
 )
+from teams_bot.graph import GroupLookupError
 from teams_bot.identity import Caller, Where
-from teams_bot.policy import Policy, allows
 from teams_bot.storage.audit import AuditLog, AuditRecord
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class Dispatcher:
     def __init__(
         self,
         registry: CommandRegistry,
-        policy: Policy,
+        authorizer: Authorizer,
         audit: AuditLog,
         *,
         allowed_tenants: list[str],
@@ -59,35 +60,31 @@ class Dispatcher:
         services: object,
     ) -> None:
         self.registry = registry
-        self.policy = policy
+        self.authorizer = authorizer
         self.audit = audit
         self.allowed_tenants = set(allowed_tenants)
         self.deadline_s = deadline_s
         self.services = services
         self._background: set[asyncio.Task[Reply]] = set()
 
-    def identify(self, caller: Caller) -> Caller:
-        """The caller with roles (and their sources) filled in from policy."""
-        sourced = self.policy.roles_for(caller.aad_object_id)
-        return replace(caller, roles=frozenset(r for r, _ in sourced), role_sources=tuple(sourced))
-
     def tenant_allowed(self, tenant_id: str) -> bool:
         return not self.allowed_tenants or tenant_id in self.allowed_tenants
 
     async def handle(self, request: Request, late_reply: LateReply) -> Reply:
         started = time.perf_counter()
-        caller = self.identify(request.caller)
+        caller = request.caller
         name, args, outcome, detail = request.text.split(" ", 1)[0], {}, "ok", ""
         try:
             self._check_tenant(caller)
             command, bound = self.registry.resolve(request.text)
             name, args = command.name, bound.for_audit()
+            caller = await self.authorizer.identify(caller)
             ctx = self._context(request, caller)
-            self._authorize(command, ctx)
+            self._authorize(command, bound, ctx)
             reply = await self._run(command, ctx, bound, late_reply)
             detail = _summary(reply)
             return reply
-        except (PermissionDeniedError, TenantNotAllowedError) as exc:
+        except (PermissionDeniedError, TenantNotAllowedError, GroupLookupError) as exc:
             outcome, detail = "denied", str(exc)
             return str(exc)
         except (UsageError, UnknownCommandError) as exc:
@@ -113,14 +110,20 @@ class Dispatcher:
             caller=caller,
             where=request.where,
             correlation_id=request.correlation_id,
-            permissions=self.policy.permissions_of(caller.roles),
+            permissions=self.authorizer.permissions(caller),
             mentions=request.mentions,
             services=self.services,
         )
 
-    def _authorize(self, command: Command, ctx: CommandContext) -> None:
-        if not allows(ctx.permissions, command.permission):
-            raise PermissionDeniedError(command.permission, command.name)
+    def _authorize(self, command: Command, bound: BoundArguments, ctx: CommandContext) -> None:
+        arguments = named_arguments(command, bound)
+        decision = self.authorizer.check(
+            ctx.caller, ctx.where, command.permission, command.name, arguments
+        )
+        if not decision.allowed:
+            raise PermissionDeniedError(
+                decision.missing or command.permission, command.name, decision.reason
+            )
 
     async def _run(
         self, command: Command, ctx: CommandContext, bound: BoundArguments, late_reply: LateReply
@@ -187,6 +190,19 @@ class Dispatcher:
                 duration_ms=round(elapsed_ms, 3),
             )
         )
+
+
+def named_arguments(command: Command, bound: BoundArguments) -> dict[str, object]:
+    """Parameter name -> bound value (defaults included), for argument rules."""
+    named: dict[str, object] = dict(bound.kwargs)
+    positional = list(bound.args)
+    for param in command.params:
+        if param.kind == "variadic":
+            named[param.name] = list(positional)
+            positional = []
+        elif param.kind == "positional" and positional:
+            named[param.name] = positional.pop(0)
+    return named
 
 
 def _summary(reply: Reply) -> str:

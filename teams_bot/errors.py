@@ -30,11 +30,10 @@ class UnknownCommandError(CommandError):
 class PermissionDeniedError(CommandError):
     """The caller lacks the permission a command or action needs."""
 
-    def __init__(self, permission: str, what: str) -> None:
+    def __init__(self, permission: str, what: str, reason: str = "") -> None:
         self.permission = permission
-        super().__init__(
-            f"You are not allowed to run '{what}': it needs the permission '{permission}'."
-        )
+        why = reason or f"it needs the permission '{permission}'."
+        super().__init__(f"You are not allowed to run '{what}': {why}")
 
 
 class TenantNotAllowedError(CommandError):

@@ -30,7 +30,7 @@ class Press:
     """One press of a card button, as the authenticated activity describes it."""
 
     token: object
-    verb: str
+    verb: str | None  # None on the Action.Submit path: the record's own verb applies
     caller: Caller
     where: Where
     correlation_id: str
@@ -110,7 +110,7 @@ class ActionRouter:
     async def _press(self, press: Press) -> tuple[ActionRecord | None, PressResult]:
         action_id = self.signer.verify(press.token)
         record = await self.store.get(action_id) if action_id else None
-        if record is None or record.verb != press.verb:
+        if record is None or press.verb not in (None, record.verb):
             return record, _refused(
                 "This button is not valid here: it was altered, or it "
                 "belongs to another installation of the bot."
@@ -188,7 +188,7 @@ class ActionRouter:
         self, press: Press, record: ActionRecord | None, result: PressResult, started: float
     ) -> None:
         caller, where = press.caller, press.where
-        arguments: dict[str, object] = {"verb": press.verb}
+        arguments: dict[str, object] = {"verb": press.verb or (record.verb if record else "")}
         if record is not None:
             arguments.update(record.arguments)
         await self.audit.append(

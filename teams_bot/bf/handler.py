@@ -7,8 +7,15 @@ from datetime import UTC, datetime
 
 from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ChannelAccount, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ChannelAccount,
+    ConversationReference,
+)
 
+from teams_bot.actions.router import ActionRouter
 from teams_bot.bf.activity import (
     caller_of,
     command_text,
@@ -16,6 +23,7 @@ from teams_bot.bf.activity import (
     reference_dict,
     where_of,
 )
+from teams_bot.bf.cards import invoke_response, press_from, share
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.dispatch import Dispatcher, Request
 from teams_bot.logs import correlation_id, new_correlation_id
@@ -39,11 +47,16 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
     """Routes messages to the dispatcher and remembers every conversation it is part of."""
 
     def __init__(
-        self, dispatcher: Dispatcher, conversations: ConversationStore, bot_name: str
+        self,
+        dispatcher: Dispatcher,
+        conversations: ConversationStore,
+        bot_name: str,
+        router: ActionRouter,
     ) -> None:
         self.dispatcher = dispatcher
         self.conversations = conversations
         self.bot_name = bot_name
+        self.router = router
         self._known: dict[str, str] = {}  # conversation id -> service url already stored
         self.adapter_app_id = ""
 
@@ -71,11 +84,35 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         reference = TurnContext.get_conversation_reference(turn_context.activity)
         reply = await self.dispatcher.handle(request, self._late_reply(turn_context, reference))
-        await turn_context.send_activity(to_activity(reply))
+        await self._send(turn_context, reply)
+
+    async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
+        sent = await turn_context.send_activity(to_activity(reply))
+        if isinstance(reply, CardReply) and reply.card_id and sent and sent.id:
+            await self.router.store.set_activity_id(reply.card_id, sent.id)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """Action.Execute (Universal Actions): the same checks as every other entry point."""
+        action = invoke_value.action or {}
+        data = action.get("data")
+        token = data.get("actionId") if isinstance(data, dict) else None
+        press = press_from(turn_context, token, str(action.get("verb") or ""))
+        result = await self.router.press(press)
+        await share(turn_context, result)
+        return invoke_response(result)
 
     async def on_card_submit(self, turn_context: TurnContext) -> None:
-        """Action.Submit from older clients arrives as a message with `value` (issue 3)."""
-        await turn_context.send_activity("That button is not supported yet.")
+        """Action.Submit from clients without Universal Actions: a message carrying `value`."""
+        value = turn_context.activity.value
+        token = value.get("actionId") if isinstance(value, dict) else None
+        verb = value.get("verb") if isinstance(value, dict) else None
+        result = await self.router.press(press_from(turn_context, token, verb))
+        if result.for_everyone:
+            await share(turn_context, result)
+        else:
+            await turn_context.send_activity(to_activity(result.message))
 
     def _late_reply(self, turn_context: TurnContext, reference: ConversationReference):  # type: ignore[no-untyped-def]
         adapter = turn_context.adapter

@@ -23,6 +23,7 @@ class CardReply:
 
     card: dict[str, Any]
     summary: str
+    card_id: str = ""  # set when the card has server-side actions; its message id is recorded
 
 
 Reply = str | CardReply

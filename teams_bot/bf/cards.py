@@ -1,0 +1,76 @@
+"""Card button presses in and card updates out, for the Teams handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import CardFactory, TurnContext
+from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import AdaptiveCardInvokeResponse as InvokeCardResponse
+
+from teams_bot.actions.router import Press, PressResult
+from teams_bot.actions.store import CardRecord
+from teams_bot.bf.activity import caller_of, where_of
+from teams_bot.logs import correlation_id
+from teams_bot.storage.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+
+CARD_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
+
+
+def press_from(context: TurnContext, token: object, verb: str | None) -> Press:
+    activity = context.activity
+    return Press(
+        token=token,
+        verb=verb,
+        caller=caller_of(activity),
+        where=where_of(activity),
+        correlation_id=correlation_id.get(),
+        message_id=str(activity.reply_to_id or ""),
+    )
+
+
+def card_message(card: dict[str, Any], message_id: str, reference: Activity) -> Activity:
+    """A message activity replacing message `message_id` with `card`."""
+    update = Activity(type="message", id=message_id, attachments=[CardFactory.adaptive_card(card)])
+    return TurnContext.apply_conversation_reference(
+        update, TurnContext.get_conversation_reference(reference)
+    )
+
+
+def invoke_response(result: PressResult) -> InvokeCardResponse:
+    """Universal Actions answer: the card for the presser, or a short message."""
+    if result.card is not None:
+        return InvokeCardResponse(status_code=200, type=CARD_TYPE, value=result.card)
+    return InvokeCardResponse(status_code=200, type=MESSAGE_TYPE, value=result.message)
+
+
+async def share(context: TurnContext, result: PressResult) -> None:
+    """A press that changed the card changes it for everybody in the conversation."""
+    message_id = context.activity.reply_to_id
+    if result.for_everyone and result.card is not None and message_id:
+        await context.update_activity(card_message(result.card, message_id, context.activity))
+
+
+class CardPublisher:
+    """Puts a card's latest state into its Teams message from background work (proactive)."""
+
+    def __init__(self, adapter: Any, conversations: ConversationStore, app_id: str) -> None:
+        self._adapter = adapter
+        self._conversations = conversations
+        self._app_id = app_id
+
+    async def __call__(self, card: CardRecord, content: dict[str, Any]) -> None:
+        stored = await self._conversations.get(card.conversation_id)
+        if stored is None or not card.activity_id:
+            log.warning("cannot update card %s: no conversation reference or message id", card.id)
+            return
+        reference = ConversationReference().deserialize(stored.reference)
+
+        async def update(context: TurnContext) -> None:
+            await context.update_activity(card_message(content, card.activity_id, context.activity))
+
+        await self._adapter.continue_conversation(reference, update, self._app_id)
