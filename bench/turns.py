@@ -173,6 +173,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 "TEAMS_BOT_DATA_DIR": data,
                 "TEAMS_BOT_LOG_LEVEL": "WARNING",
                 "TEAMS_BOT_ALLOWED_TENANTS": sim["MicrosoftAppTenantId"],
+                "TEAMS_BOT_ACTION_SECRET": "bench-action-secret-0123456789",
             }
             argv = [sys.executable, "-m", "teams_bot.cli", "serve", "--port", str(ours_port)]
             with _process(argv, env):

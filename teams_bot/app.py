@@ -9,6 +9,7 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.schema import Activity
+from msrest.serialization import Model
 
 from teams_bot import __version__
 from teams_bot.actions.router import ActionRouter
@@ -21,6 +22,7 @@ from teams_bot.bf.sender import ConnectorSender
 from teams_bot.commands.builtins import builtins
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.dispatch import Dispatcher, apology
+from teams_bot.features import nodes
 from teams_bot.logs import correlation_id
 from teams_bot.services import Services, build_services
 from teams_bot.settings import Settings
@@ -37,14 +39,16 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 def command_registry(*extra: CommandRegistry) -> CommandRegistry:
     """All commands this build knows, plus any extra registries (plug-ins, tests)."""
     registry = CommandRegistry()
-    for part in (builtins, *extra):
+    for part in (builtins, nodes.commands, *extra):
         registry.include(part)
     return registry
 
 
 def action_router(services: Services) -> ActionRouter:
     """The router behind every card button, with each feature's verbs registered."""
-    return ActionRouter(services.actions, services.signer, services.authorizer, services.audit)
+    router = ActionRouter(services.actions, services.signer, services.authorizer, services.audit)
+    nodes.register(router, services)
+    return router
 
 
 def create_app(settings: Settings, *extra: CommandRegistry) -> web.Application:
@@ -129,9 +133,19 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except PermissionError as exc:
         log.warning("401 for %s from %s: %s", activity.type, request.remote, exc)
         return _problem(401, "unauthorized")
+    except Exception:
+        log.exception("could not process a %s activity", activity.type)
+        return web.json_response(
+            {"error": "internal error", "correlation_id": correlation_id.get()}, status=500
+        )
     if response:
-        return web.json_response(serializer_helper(response.body), status=response.status)
+        return web.json_response(_invoke_body(response.body), status=response.status)
     return web.Response(status=201)
+
+
+def _invoke_body(body: object) -> object:
+    """An invoke response body as JSON: botbuilder models serialized, plain data as is."""
+    return serializer_helper(body) if isinstance(body, Model) else body
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
                 f"MicrosoftAppTenantId is required when MicrosoftAppType is "
                 f"{self.microsoft_app_type}"
             )
+        if not self.action_secret or len(self.action_secret.get_secret_value()) < 16:
+            raise ValueError(
+                "TEAMS_BOT_ACTION_SECRET (at least 16 characters) is required when "
+                "MicrosoftAppId is set: it signs card buttons, the same on every replica"
+            )
         needs_password = self.microsoft_app_type != "UserAssignedMSI"
         if needs_password and not self.app_password:
             raise ValueError("MicrosoftAppPassword is required when MicrosoftAppId is set")

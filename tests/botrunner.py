@@ -75,6 +75,7 @@ def bot_settings(sim: ChannelSimulator, db: DbTarget, tmp_path: Path, **extra: A
         data_dir=tmp_path / "data",
         policy_file=policy,
         allowed_tenants=[sim.tenant_id],
+        action_secret="test-action-secret-0123456789",
     )
     values.update(extra)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -33,6 +33,7 @@ def test_check_config_hides_secrets_and_reads_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         "MicrosoftAppId=11111111-2222-3333-4444-555555555555\n"
         "MicrosoftAppPassword=super-secret-value\n"
+        "TEAMS_BOT_ACTION_SECRET=card-signing-secret-value\n"
         "TEAMS_BOT_DATABASE_URL=postgresql://bot:db-secret@db/bot\n"
     )
     result = run_cli("check-config", cwd=tmp_path)
@@ -41,13 +42,15 @@ def test_check_config_hides_secrets_and_reads_dotenv(tmp_path: Path) -> None:
     assert "MicrosoftAppPassword = ********" in result.stdout
     assert "super-secret-value" not in result.stdout + result.stderr
     assert "db-secret" not in result.stdout + result.stderr
+    assert "card-signing-secret-value" not in result.stdout + result.stderr
     assert "# mode: authenticated" in result.stdout
 
 
 @pytest.mark.parametrize(
     ("env", "named"),
     [
-        ({"MicrosoftAppId": "abc"}, "MicrosoftAppPassword"),
+        ({"MicrosoftAppId": "abc", "TEAMS_BOT_ACTION_SECRET": "s" * 20}, "MicrosoftAppPassword"),
+        ({"MicrosoftAppId": "abc", "MicrosoftAppPassword": "p"}, "TEAMS_BOT_ACTION_SECRET"),
         ({"MicrosoftAppType": "Sometimes"}, "MicrosoftAppType"),
         ({"TEAMS_BOT_PORT": "eighty"}, "TEAMS_BOT_PORT"),
         (
@@ -90,7 +93,10 @@ def test_allowed_tenants_accept_comma_separated_values(monkeypatch: pytest.Monke
 
 
 def test_effective_settings_never_show_secret_values() -> None:
-    settings = load_settings(_env_file=None, MicrosoftAppId="a", MicrosoftAppPassword="pw-123456")
+    settings = load_settings(
+        _env_file=None, MicrosoftAppId="a", MicrosoftAppPassword="pw-123456",
+        action_secret="x" * 20,
+    )
     shown = effective_settings(settings)
     assert shown["MicrosoftAppPassword"] == "********"
     assert "pw-123456" not in repr(shown) and "pw-123456" not in repr(settings)
@@ -98,4 +104,4 @@ def test_effective_settings_never_show_secret_values() -> None:
 
 def test_settings_error_is_raised_for_missing_password() -> None:
     with pytest.raises(SettingsError, match="MicrosoftAppPassword"):
-        load_settings(_env_file=None, MicrosoftAppId="a")
+        load_settings(_env_file=None, MicrosoftAppId="a", action_secret="x" * 20)

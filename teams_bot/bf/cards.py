@@ -7,7 +7,6 @@ from typing import Any
 
 from botbuilder.core import CardFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
-from botbuilder.schema import AdaptiveCardInvokeResponse as InvokeCardResponse
 
 from teams_bot.actions.router import Press, PressResult
 from teams_bot.actions.store import CardRecord
@@ -41,11 +40,19 @@ def card_message(card: dict[str, Any], message_id: str, reference: Activity) -> 
     )
 
 
-def invoke_response(result: PressResult) -> InvokeCardResponse:
+def invoke_response(result: PressResult) -> dict[str, Any]:
     """Universal Actions answer: the card for the presser, or a short message."""
     if result.card is not None:
-        return InvokeCardResponse(status_code=200, type=CARD_TYPE, value=result.card)
-    return InvokeCardResponse(status_code=200, type=MESSAGE_TYPE, value=result.message)
+        return {"statusCode": 200, "type": CARD_TYPE, "value": result.card}
+    return {"statusCode": 200, "type": MESSAGE_TYPE, "value": result.message}
+
+
+def bad_invoke(message: str) -> dict[str, Any]:
+    return {
+        "statusCode": 400,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": "BadRequest", "message": message},
+    }
 
 
 async def share(context: TurnContext, result: PressResult) -> None:

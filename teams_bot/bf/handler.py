@@ -5,15 +5,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from botbuilder.core import CardFactory, MessageFactory, TurnContext
+from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import (
-    Activity,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
-    ChannelAccount,
-    ConversationReference,
-)
+from botbuilder.schema import Activity, ChannelAccount, ConversationReference
 
 from teams_bot.actions.router import ActionRouter
 from teams_bot.bf.activity import (
@@ -23,7 +17,7 @@ from teams_bot.bf.activity import (
     reference_dict,
     where_of,
 )
-from teams_bot.bf.cards import invoke_response, press_from, share
+from teams_bot.bf.cards import bad_invoke, invoke_response, press_from, share
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.dispatch import Dispatcher, Request
 from teams_bot.logs import correlation_id, new_correlation_id
@@ -91,17 +85,24 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         if isinstance(reply, CardReply) and reply.card_id and sent and sent.id:
             await self.router.store.set_activity_id(reply.card_id, sent.id)
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == "adaptiveCard/action":
+            return await self._card_action(turn_context)
+        result: InvokeResponse | None = await super().on_invoke_activity(turn_context)
+        return result
+
+    async def _card_action(self, turn_context: TurnContext) -> InvokeResponse:
         """Action.Execute (Universal Actions): the same checks as every other entry point."""
-        action = invoke_value.action or {}
+        value = turn_context.activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            return InvokeResponse(status=400, body=bad_invoke("not an Action.Execute invoke"))
         data = action.get("data")
         token = data.get("actionId") if isinstance(data, dict) else None
         press = press_from(turn_context, token, str(action.get("verb") or ""))
         result = await self.router.press(press)
         await share(turn_context, result)
-        return invoke_response(result)
+        return InvokeResponse(status=200, body=invoke_response(result))
 
     async def on_card_submit(self, turn_context: TurnContext) -> None:
         """Action.Submit from clients without Universal Actions: a message carrying `value`."""

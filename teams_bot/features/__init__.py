@@ -1,0 +1,1 @@
+"""Operational features: each module owns its commands, cards and button verbs."""

@@ -1,0 +1,112 @@
+"""The failed-nodes card's stored state and how it is drawn (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from cards import (
+    FailedNode,
+    NodeActions,
+    NodeProgress,
+    ReleaseInfo,
+    failed_nodes_card,
+)
+from cards.common import with_notice
+from teams_bot.actions.signing import ActionSigner
+from teams_bot.actions.store import CardRecord
+from teams_bot.automation.models import NodeInfo
+
+KIND = "failed_nodes"
+PAGE_SIZE = 25
+
+
+def initial_data(
+    found: Sequence[NodeInfo], cluster: str | None, requested_by: str, at: datetime
+) -> dict[str, Any]:
+    return {
+        "cluster": cluster,
+        "release": broken_release(found),
+        "nodes": [_node(n) for n in found],
+        "requested_by": requested_by,
+        "at": at.isoformat(),
+        "buttons": {"reboot": {}, "reboot_all": None, "rollback": None},
+        "progress": {},
+        "rollback": None,
+    }
+
+
+def broken_release(found: Sequence[NodeInfo]) -> str | None:
+    """The release most failed nodes share: the one a Rollback button should undo."""
+    counts = Counter(n.release for n in found if n.release)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _node(node: NodeInfo) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "cluster": node.cluster,
+        "state": node.state,
+        "since": node.since.isoformat() if node.since else None,
+        "last_error": node.last_error,
+    }
+
+
+def progress_entry(state: str, by: str, detail: str = "") -> dict[str, str]:
+    return {"state": state, "by": by, "at": datetime.now(UTC).isoformat(), "detail": detail}
+
+
+def render(card: CardRecord, signer: ActionSigner) -> dict[str, Any]:
+    data = card.data
+    buttons = data["buttons"]
+    rollback_state = data.get("rollback")
+    actions = NodeActions(
+        reboot={node: signer.token(aid) for node, aid in buttons["reboot"].items()},
+        reboot_all=signer.token(buttons["reboot_all"]) if buttons["reboot_all"] else None,
+        rollback=signer.token(buttons["rollback"])
+        if buttons["rollback"] and not rollback_state
+        else None,
+    )
+    drawn = failed_nodes_card(
+        [_failed(n) for n in data["nodes"]],
+        cluster=data["cluster"],
+        release=ReleaseInfo(data["release"]) if data["release"] else None,
+        actions=actions,
+        requested_by=data["requested_by"],
+        at=datetime.fromisoformat(data["at"]),
+        page_size=PAGE_SIZE,
+        progress={k: _progress(v) for k, v in data["progress"].items()},
+    )
+    return _with_rollback_notice(drawn, data["release"], rollback_state)
+
+
+def _failed(node: dict[str, Any]) -> FailedNode:
+    since = datetime.fromisoformat(node["since"]) if node["since"] else datetime.now(UTC)
+    return FailedNode(node["name"], node["cluster"], node["state"], since, node["last_error"])
+
+
+def _progress(entry: dict[str, str]) -> NodeProgress:
+    return NodeProgress(
+        state=entry["state"],  # type: ignore[arg-type]
+        by=entry["by"],
+        at=datetime.fromisoformat(entry["at"]),
+        detail=entry.get("detail", ""),
+    )
+
+
+def _with_rollback_notice(
+    card: dict[str, Any], release: str | None, state: dict[str, str] | None
+) -> dict[str, Any]:
+    if not state:
+        return card
+    clock = datetime.fromisoformat(state["at"]).strftime("%H:%M UTC")
+    words = {"running": "Rolling back", "succeeded": "Rolled back", "failed": "Rollback failed for"}
+    text = (
+        f"{words.get(state['state'], 'Rollback')} {release}, requested by {state['by']} at {clock}"
+    )
+    if state.get("detail"):
+        text += f": {state['detail']}"
+    colors = {"running": "accent", "succeeded": "good", "failed": "attention"}
+    return with_notice(card, text, color=colors.get(state["state"], "default"))

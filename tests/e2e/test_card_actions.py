@@ -1,0 +1,305 @@
+"""Issue 3 end to end: `nodes failed` card, button presses through signed Teams invokes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from teams_bot.actions.signing import ActionSigner
+from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
+from tests.db_fixtures import DbTarget
+from tests.e2e.nodes_env import ran, write_files
+from tests.simulator import ALICE, BOB, ChannelSimulator, User
+
+LENA = User.named("Lena Lead")
+
+
+@dataclass
+class Posted:
+    card: dict[str, Any]
+    conversation_id: str
+    message_id: str
+    buttons: dict[str, dict[str, Any]]  # title -> Action.Execute
+
+
+def executes(node: Any) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if node.get("type") == "Action.Execute":
+            found.append(node)
+        for value in node.values():
+            found += executes(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += executes(value)
+    return found
+
+
+@pytest.fixture
+async def nodes_bot(
+    simulator: ChannelSimulator, db_url: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[BotUnderTest]:
+    files = write_files(tmp_path, ALICE.aad_object_id, LENA.aad_object_id)
+    monkeypatch.setenv("OPSBOT_TEST_RECORD", str(files.pop("record")))
+    async with start_bot(simulator, db_url, tmp_path, monkeypatch, **files) as running:
+        yield running
+
+
+def record_path() -> Path:
+    import os
+
+    return Path(os.environ["OPSBOT_TEST_RECORD"])
+
+
+async def post_card(bot: BotUnderTest, user: User = BOB) -> Posted:
+    message = bot.teams.channel_message("<at>opsbot</at> nodes failed", user=user)
+    result = await bot.post(message)
+    assert result.status in (200, 201), result.text
+    (call,) = await bot.sim.wait_for_calls(1)
+    card = call.body["attachments"][0]["content"]
+    buttons = {}
+    for action in executes(card):
+        key = action["title"]
+        buttons[key] = action
+    token = next(iter(buttons.values()))["data"]["actionId"]
+    record = await bot.services.actions.get(bot.services.signer.verify(token) or "")
+    stored = await bot.services.actions.card(record.card_id)  # type: ignore[union-attr]
+    assert stored is not None and stored.activity_id, "the card's message id is remembered"
+    bot.sim.clear()
+    return Posted(card, message["conversation"]["id"], stored.activity_id, buttons)
+
+
+def button(posted: Posted, node: str) -> dict[str, Any]:
+    """The Reboot button in the block of `node` (buttons are titled 'Reboot' per node)."""
+    for action in executes(_node_block(posted.card, node)):
+        return action
+    raise AssertionError(f"no button for {node}")
+
+
+def _node_block(card: dict[str, Any], node: str) -> Any:
+    for block in card["body"]:
+        if node in card_text(block) and executes(block):
+            return block
+    raise AssertionError(f"no block for {node}")
+
+
+async def press(
+    bot: BotUnderTest,
+    posted: Posted,
+    action: dict[str, Any],
+    user: User = ALICE,
+    data: dict[str, Any] | None = None,
+    verb: str | None = None,
+    tenant: str | None = None,
+) -> dict[str, Any]:
+    invoke = bot.teams.card_action_invoke(
+        verb or action["verb"],
+        data or action["data"],
+        user=user,
+        where="channel",
+        reply_to_id=posted.message_id,
+    )
+    invoke["conversation"]["id"] = posted.conversation_id
+    if tenant:
+        invoke["channelData"]["tenant"]["id"] = tenant
+    result = await bot.post(invoke)
+    assert result.status == 200, result.text
+    return result.json()
+
+
+async def wait_until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(timeout / 0.05)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def test_reboot_one_node_end_to_end(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    assert "web-07" in card_text(posted.card) and "Reboot all" in " ".join(posted.buttons)
+    reboot = button(posted, "web-07")
+    assert set(reboot["data"]) == {"actionId"}, "no targets or identities in card data"
+
+    answer = await press(bot, posted, reboot)
+    assert answer["statusCode"] == 200
+    assert answer["type"] == "application/vnd.microsoft.card.adaptive"
+    shown = card_text(answer["value"])
+    assert "Rebooting web-07" in shown or "web-07" in shown and "Alice" in shown
+    assert reboot not in executes(_safe_block(answer["value"], "web-07"))
+
+    # the same card is updated in place for everyone, then reaches its final state
+    async def final() -> bool:
+        puts = [c for c in bot.sim.calls if c.method == "PUT"]
+        return any(
+            "Rebooted" in visible_text(c.body) or "succeeded" in visible_text(c.body) for c in puts
+        )
+
+    await wait_until(final)
+    puts = [c for c in bot.sim.calls if c.method == "PUT"]
+    assert all(c.activity_id == posted.message_id for c in puts)
+    assert ran(record_path()) == [["reboot", "--", "web-07"]]
+
+    records = await bot.services.audit.query(user=ALICE.aad_object_id, last=10, kind="action")
+    outcomes = {r.outcome for r in records}
+    assert "ok" in outcomes and "succeeded" in outcomes
+    press_record = next(r for r in records if r.outcome == "ok")
+    assert press_record.aad_object_id == ALICE.aad_object_id
+    assert press_record.arguments["target"] == "web-07"
+
+
+def _safe_block(card: dict[str, Any], node: str) -> Any:
+    for block in card["body"]:
+        if node in card_text(block):
+            return block
+    return {}
+
+
+async def test_hostile_node_name_reaches_the_runner_as_one_literal_argument(
+    nodes_bot: BotUnderTest,
+) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    odd = 'odd "$(touch /tmp/pwned)" `id`; rm -rf /'
+    await press(bot, posted, button(posted, "odd"))
+    await wait_until(lambda: _has_run(1))
+    assert ran(record_path()) == [["reboot", "--", odd]]
+    assert not Path("/tmp/pwned").exists()
+
+
+async def _has_run(count: int) -> bool:
+    return len(ran(record_path())) >= count
+
+
+async def test_double_press_runs_once(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot = button(posted, "web-11")
+    answers = await asyncio.gather(*(press(bot, posted, reboot) for _ in range(4)))
+    notices = [card_text(a["value"]) for a in answers]
+    assert (
+        sum("Someone else pressed this first" in n or "Already handled" in n for n in notices) == 3
+    )
+    await wait_until(lambda: _has_run(1))
+    await asyncio.sleep(0.5)
+    assert ran(record_path()) == [["reboot", "--", "web-11"]]
+
+
+async def test_replay_after_completion_is_refused(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot = button(posted, "web-07")
+    await press(bot, posted, reboot)
+    await wait_until(lambda: _has_run(1))
+    answer = await press(bot, posted, reboot, user=ALICE)
+    assert "Already handled" in card_text(answer["value"])
+    records = await bot.services.audit.query(last=20, kind="action")
+    assert any(r.outcome == "duplicate" for r in records)
+    assert len(ran(record_path())) == 1
+
+
+@pytest.mark.parametrize("kind", ["tampered", "foreign", "verb"])
+async def test_forged_buttons_are_refused(nodes_bot: BotUnderTest, kind: str) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot = button(posted, "web-07")
+    token = reboot["data"]["actionId"]
+    if kind == "tampered":
+        data = {"actionId": token[:-2] + ("AA" if not token.endswith("AA") else "BB")}
+        answer = await press(bot, posted, reboot, data=data)
+    elif kind == "foreign":
+        action_id = token.split(".")[0]
+        data = {"actionId": ActionSigner(b"another-installation-key").token(action_id)}
+        answer = await press(bot, posted, reboot, data=data)
+    else:
+        answer = await press(bot, posted, reboot, verb="release.rollback")
+    assert answer["type"] == "application/vnd.microsoft.activity.message"
+    assert "not valid" in answer["value"]
+    await asyncio.sleep(0.3)
+    assert ran(record_path()) == []
+    (record,) = await bot.services.audit.query(last=1, kind="action")
+    assert record.outcome == "refused" and record.aad_object_id == ALICE.aad_object_id
+
+
+async def test_presser_from_another_tenant_is_refused(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    answer = await press(
+        bot, posted, button(posted, "web-07"), tenant="99999999-1111-2222-3333-444444444444"
+    )
+    assert "another organization" in str(answer["value"])
+    assert ran(record_path()) == []
+
+
+async def test_presser_without_permission_is_refused_and_audited(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    answer = await press(bot, posted, button(posted, "web-07"), user=BOB)
+    shown = card_text(answer["value"])
+    assert "nodes.reboot" in shown
+    assert not bot.sim.calls, "a refusal changes the card only for the presser"
+    (record,) = await bot.services.audit.query(last=1, kind="action")
+    assert record.outcome == "denied" and record.aad_object_id == BOB.aad_object_id
+
+
+async def test_reboot_all_of_four_needs_the_lead_role(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot_all = next(a for t, a in posted.buttons.items() if t.startswith("Reboot all"))
+    refused = await press(bot, posted, reboot_all, user=ALICE)
+    assert "ops-lead" in card_text(refused["value"])
+    assert ran(record_path()) == []
+    await press(bot, posted, reboot_all, user=LENA)
+    await wait_until(lambda: _has_run(4), timeout=20)
+    assert sorted(r[-1] for r in ran(record_path()))[:2] == [
+        "db-02",
+        'odd "$(touch /tmp/pwned)" `id`; rm -rf /',
+    ]
+
+
+async def test_expired_button_is_refused(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot = button(posted, "web-07")
+    action_id = bot.services.signer.verify(reboot["data"]["actionId"])
+    from sqlalchemy import update
+
+    from teams_bot.actions.tables import card_actions
+    from datetime import UTC, datetime, timedelta
+
+    async with bot.services.db.engine.begin() as conn:
+        await conn.execute(
+            update(card_actions)
+            .where(card_actions.c.id == action_id)
+            .values(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    answer = await press(bot, posted, reboot)
+    assert "expired" in card_text(answer["value"])
+    assert ran(record_path()) == []
+
+
+async def test_action_submit_path_runs_the_same_checks(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot = button(posted, "web-07")
+    submit = bot.teams.submit_message(
+        reboot["data"], user=BOB, where="channel", reply_to_id=posted.message_id
+    )
+    submit["conversation"]["id"] = posted.conversation_id
+    await bot.post(submit)
+    (call,) = await bot.sim.wait_for_calls(1)
+    assert "nodes.reboot" in visible_text(call.body) and call.method == "POST"
+    bot.sim.clear()
+    submit = bot.teams.submit_message(
+        reboot["data"], user=ALICE, where="channel", reply_to_id=posted.message_id
+    )
+    submit["conversation"]["id"] = posted.conversation_id
+    await bot.post(submit)
+    await wait_until(lambda: _has_run(1))
+    assert ran(record_path()) == [["reboot", "--", "web-07"]]
