@@ -13,6 +13,7 @@ from aiohttp import web
 
 from teams_bot import __version__
 from teams_bot.logs import configure_logging
+from teams_bot.manifest import command as manifest_command
 from teams_bot.policy import PolicyError, load_policy
 from teams_bot.settings import Settings, SettingsError, effective_settings, load_settings
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="show recent audit records")
     audit.add_argument("--user", help="AAD object id, or part of a display name")
     audit.add_argument("--last", type=int, default=20, help="how many records (default 20)")
+    manifest_command.add_parser(sub)
     return parser
 
 
@@ -46,7 +48,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"teams-bot: configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_format, _secrets(settings))
-    handlers = {"serve": _serve, "check-config": _check_config, "audit": _audit}
+    handlers = {
+        "serve": _serve,
+        "check-config": _check_config,
+        "audit": _audit,
+        "manifest": manifest_command.run,
+    }
     return handlers[args.command](settings, args)
 
 
