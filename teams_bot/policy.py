@@ -1,29 +1,31 @@
-"""Who may do what: roles grant permissions; roles are bound to Azure AD users.
+"""Who may do what: the policy file, parsed strictly into typed rules.
 
-The policy file is TOML:
-
-    default_roles = ["viewer"]          # every authenticated person in an allowed tenant
-
-    [roles.viewer]
-    permissions = ["help", "whoami", "version"]
-
-    [roles.ops]
-    permissions = ["nodes.*", "audit.read"]
-
-    [bindings.users]
-    "00000000-0000-0000-0000-0000000000a1" = ["ops"]   # AAD object id -> roles
+Roles grant permissions (command names with dots, wildcards allowed); roles are bound to
+Azure AD users and groups; channel rules limit where a command may run; argument rules ask
+for an extra role when arguments look dangerous. The format is documented in docs/policy.md
+with a full example in infra/policy.example.toml. Evaluation lives in `teams_bot.authz`.
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 BUILTIN_DEFAULT_PERMISSIONS = ("help", "whoami", "version")
+
+_PATTERN = re.compile(r"[a-z0-9*?][a-z0-9_*?-]*(\.[a-z0-9_*?-]+)*")
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_TOP_KEYS = ("default_roles", "roles", "bindings", "channel_rules", "argument_rules")
+_CHANNEL_KEYS = ("commands", "teams", "channels", "personal", "group_chat")
+_CONDITIONS = ("count_over", "equals", "one_of", "matches")
+_ARGUMENT_KEYS = ("commands", "argument", "require_role", "description", *_CONDITIONS)
+
+ConditionKind = Literal["count_over", "equals", "one_of", "matches"]
 
 
 class PolicyError(Exception):
@@ -37,13 +39,61 @@ class Role:
 
 
 @dataclass(frozen=True)
+class GroupBinding:
+    """Roles for members (transitive) of one Azure AD group; `label` is shown by whoami."""
+
+    group_id: str
+    roles: tuple[str, ...]
+    label: str = ""
+
+    @property
+    def source(self) -> str:
+        """How whoami names this binding: "group Ops Engineers 1234abcd…"."""
+        short = f"{self.group_id[:8]}…"
+        return f"group {self.label} {short}" if self.label else f"group {short}"
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    """Where matching commands may run. `None` lists mean "any"; a given list is an allow-list."""
+
+    commands: tuple[str, ...]
+    teams: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    personal: bool = True
+    group_chat: bool = True
+    place: str = ""  # "channel_rules[1]", for the audit
+
+
+@dataclass(frozen=True)
+class ArgumentRule:
+    """If `argument` meets the condition, matching commands also need `require_role`."""
+
+    commands: tuple[str, ...]
+    argument: str
+    kind: ConditionKind
+    value: int | str | tuple[str, ...]
+    require_role: str
+    description: str = ""
+    place: str = ""
+
+
+@dataclass(frozen=True)
 class Policy:
     roles: Mapping[str, Role]
     default_roles: tuple[str, ...] = ()
     user_roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    group_roles: Mapping[str, GroupBinding] = field(default_factory=dict)
+    channel_rules: tuple[ChannelRule, ...] = ()
+    argument_rules: tuple[ArgumentRule, ...] = ()
+
+    @property
+    def group_ids(self) -> tuple[str, ...]:
+        """The Azure AD groups the policy binds (Graph is needed only if there are any)."""
+        return tuple(self.group_roles)
 
     def roles_for(self, aad_object_id: str) -> list[tuple[str, str]]:
-        """(role, where it came from) for a person, defaults first."""
+        """(role, where it came from) for a person, defaults first; groups are not resolved here."""
         found = [(role, "default") for role in self.default_roles]
         found += [(role, "user binding") for role in self.user_roles.get(aad_object_id, ())]
         return list(dict.fromkeys(found))
@@ -60,6 +110,11 @@ class Policy:
 def allows(permissions: Iterable[str], needed: str) -> bool:
     """True if any granted permission (wildcards allowed: `nodes.*`, `*`) covers `needed`."""
     return any(p == needed or fnmatchcase(needed, p) for p in permissions)
+
+
+def command_key(command: str) -> str:
+    """A command name as rules match it: "Nodes  reboot" -> "nodes.reboot"."""
+    return ".".join(command.lower().replace(".", " ").split())
 
 
 def default_policy() -> Policy:
@@ -81,25 +136,157 @@ def load_policy(path: Path | None) -> Policy:
 
 
 def parse_policy(data: Mapping[str, Any], source: str = "policy") -> Policy:
+    _known_keys(data, _TOP_KEYS, source, "the policy file")
     roles = {
         name: _role(name, spec, source) for name, spec in _table(data, "roles", source).items()
     }
-    defaults = tuple(_strings(data.get("default_roles", []), f"{source}: default_roles"))
-    users = {
-        str(user): tuple(_strings(names, f"{source}: bindings.users.{user}"))
-        for user, names in _table(_table(data, "bindings", source), "users", source).items()
-    }
-    for where, names in [("default_roles", defaults), *users.items()]:
-        unknown = [n for n in names if n not in roles]
+    bindings = _table(data, "bindings", source)
+    _known_keys(bindings, ("users", "groups"), source, "bindings")
+    policy = Policy(
+        roles=roles,
+        default_roles=tuple(_strings(data.get("default_roles", []), f"{source}: default_roles")),
+        user_roles={
+            str(user): tuple(_strings(names, f"{source}: bindings.users.'{user}'"))
+            for user, names in _table(bindings, "users", source).items()
+        },
+        group_roles={
+            b.group_id: b
+            for b in (
+                _group(g, spec, source) for g, spec in _table(bindings, "groups", source).items()
+            )
+        },
+        channel_rules=tuple(
+            _channel_rule(spec, f"channel_rules[{i}]", source)
+            for i, spec in enumerate(_array(data, "channel_rules", source), 1)
+        ),
+        argument_rules=tuple(
+            _argument_rule(spec, f"argument_rules[{i}]", source)
+            for i, spec in enumerate(_array(data, "argument_rules", source), 1)
+        ),
+    )
+    _check_role_names(policy, source)
+    return policy
+
+
+def _check_role_names(policy: Policy, source: str) -> None:
+    uses: list[tuple[str, Iterable[str]]] = [("default_roles", policy.default_roles)]
+    uses += [(f"bindings.users.'{u}'", names) for u, names in policy.user_roles.items()]
+    uses += [(f"bindings.groups.'{g}'", b.roles) for g, b in policy.group_roles.items()]
+    uses += [(f"{r.place}.require_role", [r.require_role]) for r in policy.argument_rules]
+    for where, names in uses:
+        unknown = [n for n in names if n not in policy.roles]
         if unknown:
             raise PolicyError(f"{source}: {where} names unknown role(s): {', '.join(unknown)}")
-    return Policy(roles=roles, default_roles=defaults, user_roles=users)
 
 
 def _role(name: str, spec: Any, source: str) -> Role:
     if not isinstance(spec, Mapping):
         raise PolicyError(f"{source}: roles.{name} must be a table")
-    return Role(name, tuple(_strings(spec.get("permissions", []), f"{source}: roles.{name}")))
+    _known_keys(spec, ("permissions",), source, f"roles.{name}")
+    where = f"{source}: roles.{name}.permissions"
+    return Role(name, _patterns(spec.get("permissions", []), where))
+
+
+def _group(group_id: str, spec: Any, source: str) -> GroupBinding:
+    where = f"bindings.groups.'{group_id}'"
+    if not _GUID.fullmatch(group_id.lower()):
+        raise PolicyError(f"{source}: {where}: an Azure AD group is named by its object id (GUID)")
+    if isinstance(spec, list):
+        return GroupBinding(group_id.lower(), tuple(_strings(spec, f"{source}: {where}")))
+    if not isinstance(spec, Mapping):
+        raise PolicyError(f"{source}: {where} must be a list of roles or a table")
+    _known_keys(spec, ("roles", "label"), source, where)
+    roles = tuple(_strings(spec.get("roles", []), f"{source}: {where}.roles"))
+    return GroupBinding(
+        group_id.lower(), roles, _string(spec.get("label", ""), f"{where}.label", source)
+    )
+
+
+def _channel_rule(spec: Any, place: str, source: str) -> ChannelRule:
+    spec = _rule_table(spec, place, _CHANNEL_KEYS, source)
+    teams, channels = spec.get("teams"), spec.get("channels")
+    return ChannelRule(
+        commands=_commands(spec, place, source),
+        teams=None if teams is None else tuple(_strings(teams, f"{source}: {place}.teams")),
+        channels=None
+        if channels is None
+        else tuple(_strings(channels, f"{source}: {place}.channels")),
+        personal=_bool(spec.get("personal", True), f"{place}.personal", source),
+        group_chat=_bool(spec.get("group_chat", True), f"{place}.group_chat", source),
+        place=place,
+    )
+
+
+def _argument_rule(spec: Any, place: str, source: str) -> ArgumentRule:
+    spec = _rule_table(spec, place, _ARGUMENT_KEYS, source)
+    given = [k for k in _CONDITIONS if k in spec]
+    if len(given) != 1:
+        raise PolicyError(
+            f"{source}: {place} needs exactly one condition of {', '.join(_CONDITIONS)}"
+            f" (found {len(given)})"
+        )
+    kind = cast(ConditionKind, given[0])
+    if "require_role" not in spec or "argument" not in spec:
+        raise PolicyError(f"{source}: {place} needs 'argument' and 'require_role'")
+    return ArgumentRule(
+        commands=_commands(spec, place, source),
+        argument=_string(spec["argument"], f"{place}.argument", source).lower().replace("-", "_"),
+        kind=kind,
+        value=_condition_value(kind, spec[kind], f"{place}.{kind}", source),
+        require_role=_string(spec["require_role"], f"{place}.require_role", source),
+        description=_string(spec.get("description", ""), f"{place}.description", source),
+        place=place,
+    )
+
+
+def _condition_value(kind: str, value: Any, where: str, source: str) -> int | str | tuple[str, ...]:
+    if kind == "count_over":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise PolicyError(f"{source}: {where} must be a whole number >= 0")
+        return value
+    if kind == "one_of":
+        return tuple(s.casefold() for s in _strings(value, f"{source}: {where}"))
+    if isinstance(value, bool | int):
+        value = str(value).lower()
+    text = _string(value, where, source)
+    if kind == "matches" and ("[" in text or "]" in text):
+        raise PolicyError(f"{source}: {where}: use only * and ? in patterns")
+    return text.casefold()
+
+
+def _rule_table(spec: Any, place: str, keys: tuple[str, ...], source: str) -> Mapping[str, Any]:
+    if not isinstance(spec, Mapping):
+        raise PolicyError(f"{source}: {place} must be a table")
+    _known_keys(spec, keys, source, place)
+    return spec
+
+
+def _commands(spec: Mapping[str, Any], place: str, source: str) -> tuple[str, ...]:
+    if "commands" not in spec:
+        raise PolicyError(f"{source}: {place} needs 'commands' (command name patterns)")
+    where = f"{source}: {place}.commands"
+    found = _patterns([command_key(c) for c in _strings(spec["commands"], where)], where)
+    if not found:
+        raise PolicyError(f"{where} must name at least one command")
+    return found
+
+
+def _patterns(value: Any, where: str) -> tuple[str, ...]:
+    found = tuple(_strings(value, where))
+    for pattern in found:
+        if not _PATTERN.fullmatch(pattern):
+            raise PolicyError(
+                f"{where}: bad pattern {pattern!r} (lower-case names with dots, * and ? only)"
+            )
+    return found
+
+
+def _known_keys(spec: Mapping[str, Any], keys: tuple[str, ...], source: str, where: str) -> None:
+    unknown = [str(k) for k in spec if k not in keys]
+    if unknown:
+        raise PolicyError(
+            f"{source}: {where}: unknown key(s) {', '.join(unknown)} (expected {', '.join(keys)})"
+        )
 
 
 def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
@@ -109,7 +296,26 @@ def _table(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
     return value
 
 
+def _array(data: Mapping[str, Any], key: str, source: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise PolicyError(f"{source}: '{key}' must be an array of tables ([[{key}]])")
+    return value
+
+
 def _strings(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise PolicyError(f"{where} must be a list of strings")
     return list(value)
+
+
+def _string(value: Any, where: str, source: str) -> str:
+    if not isinstance(value, str):
+        raise PolicyError(f"{source}: {where} must be a string")
+    return value
+
+
+def _bool(value: Any, where: str, source: str) -> bool:
+    if not isinstance(value, bool):
+        raise PolicyError(f"{source}: {where} must be true or false")
+    return value
