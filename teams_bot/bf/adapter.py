@@ -7,7 +7,13 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ConversationReference,
+    ResourceResponse,
+)
 from botframework.connector import Channels
 from botframework.connector.auth import ClaimsIdentity
 
@@ -44,7 +50,7 @@ class OpsAdapter(CloudAdapter):  # type: ignore[misc]
         new_id = await self.sender.send(
             _service_url(context, activity),
             activity.conversation.id,
-            activity.serialize(),
+            wire_format(activity),
             await self._bearer(context),
             reply_to_id=activity.reply_to_id,
         )
@@ -55,7 +61,7 @@ class OpsAdapter(CloudAdapter):  # type: ignore[misc]
             _service_url(context, activity),
             activity.conversation.id,
             activity.id,
-            activity.serialize(),
+            wire_format(activity),
             await self._bearer(context),
         )
         return ResourceResponse(id=new_id)
@@ -75,6 +81,31 @@ class OpsAdapter(CloudAdapter):  # type: ignore[misc]
         audience = context.turn_state.get(self.BOT_OAUTH_SCOPE_KEY)
         credentials = await self.auth.credentials_for(app_id, audience)
         return credentials.bearer
+
+
+def wire_format(activity: Activity) -> dict[str, Any]:
+    """The activity as JSON. Attachment content (card dicts) is already JSON, so it is passed
+    through instead of being walked value by value by msrest's generic serializer."""
+    attachments = activity.attachments or []
+    activity.attachments = None
+    try:
+        body: dict[str, Any] = activity.serialize()
+    finally:
+        activity.attachments = attachments or None
+    if attachments:
+        body["attachments"] = [_attachment(a) for a in attachments]
+    return body
+
+
+def _attachment(attachment: Attachment) -> dict[str, Any]:
+    fields = {
+        "contentType": attachment.content_type,
+        "contentUrl": attachment.content_url,
+        "content": attachment.content,
+        "name": attachment.name,
+        "thumbnailUrl": attachment.thumbnail_url,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _service_url(context: TurnContext, activity: Activity) -> str:
