@@ -54,13 +54,13 @@ def find_schema(explicit: Path | None = None) -> Path | None:
 def schema_problems(manifest: Any, schema_path: Path) -> list[Problem]:
     """Every schema violation, sorted by path; SchemaUnavailable if validation cannot run."""
     try:
-        import jsonschema
-    except ImportError:
-        raise SchemaUnavailable("the jsonschema package is not installed") from None
-    try:
         schema = json.loads(schema_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SchemaUnavailable(f"cannot read the schema {schema_path}: {exc}") from None
+    try:
+        import jsonschema
+    except ImportError:
+        raise SchemaUnavailable("the jsonschema package is not installed") from None
     # Microsoft's file declares draft-04 but uses `const` and `if`/`then` (draft-06/07), which a
     # draft-04 validator silently ignores; draft 7 understands every keyword the file uses.
     cls = jsonschema.Draft7Validator
