@@ -1,0 +1,405 @@
+// opsbot on Azure: Azure Bot (Teams channel) -> Container Apps (user-assigned identity)
+// -> PostgreSQL flexible server; secrets in Key Vault; logs in Log Analytics; App Insights.
+// Deploy: see infra/README.md. Every setting the app reads is set below under the same name
+// (tests/test_infra.py compares this file with teams_bot.settings.Settings).
+
+targetScope = 'resourceGroup'
+
+@description('Azure region for everything except the bot registration (global).')
+param location string = resourceGroup().location
+
+@description('Prefix of resource names (letters and digits).')
+@minLength(3)
+@maxLength(12)
+param namePrefix string = 'opsbot'
+
+@description('Container image, e.g. myregistry.azurecr.io/teams-bot:0.1.0 (built from infra/Dockerfile).')
+param image string
+
+@description('Registry login server the identity pulls from (give it AcrPull); empty for a public image.')
+param registryServer string = ''
+
+@description('How the bot authenticates: an app registration (SingleTenant/MultiTenant) or the managed identity.')
+@allowed(['SingleTenant', 'MultiTenant', 'UserAssignedMSI'])
+param microsoftAppType string = 'SingleTenant'
+
+@description('Client id of the bot\'s app registration; ignored for UserAssignedMSI (the identity\'s client id is used).')
+param microsoftAppId string = ''
+
+@description('Client secret of the app registration; stored in Key Vault. Empty for UserAssignedMSI.')
+@secure()
+param microsoftAppPassword string = ''
+
+@description('Tenant of the app registration and of the users (Graph group look-ups need it).')
+param microsoftAppTenantId string = tenant().tenantId
+
+@description('HMAC key for card actions, at least 16 characters; stored in Key Vault.')
+@secure()
+@minLength(16)
+param actionSecret string
+
+@description('PostgreSQL administrator login and password (the app connects with them over TLS).')
+param postgresAdminLogin string = 'teamsbot'
+@secure()
+@minLength(12)
+param postgresAdminPassword string
+
+param postgresSkuName string = 'Standard_B1ms'
+@allowed(['Burstable', 'GeneralPurpose', 'MemoryOptimized'])
+param postgresTier string = 'Burstable'
+param postgresVersion string = '16'
+param postgresStorageGB int = 32
+param databaseName string = 'teamsbot'
+
+@description('PostgreSQL schema for the bot\'s tables; empty for the default (public).')
+param databaseSchema string = ''
+
+@description('Contents of the policy file (roles, bindings); empty for the built-in default policy.')
+param policyToml string = ''
+
+@description('Contents of the automation config file; empty for none. Stored in Key Vault.')
+@secure()
+param configToml string = ''
+
+@description('More secrets as environment variables, e.g. tokens the config file names (token_env, a job\'s env) or alert source secrets: [{ env: \'INVENTORY_TOKEN\', secret: \'inventory-token\' }]. Create the Key Vault secrets first.')
+param extraSecrets array = []
+
+@description('Tenants whose users may talk to the bot; empty allows any tenant.')
+param allowedTenants array = [tenant().tenantId]
+
+param botName string = 'opsbot'
+param botDisplayName string = 'opsbot'
+@allowed(['F0', 'S1'])
+param botSku string = 'F0'
+
+@allowed(['DEBUG', 'INFO', 'WARNING', 'ERROR'])
+param logLevel string = 'INFO'
+param turnDeadlineSeconds string = '8'
+param actionTtlMinutes int = 60
+param graphBaseUrl string = 'https://graph.microsoft.com/v1.0'
+@description('Authority for Graph tokens; empty for login.microsoftonline.com/<tenant>.')
+param graphAuthority string = ''
+param graphCacheSeconds int = 300
+
+@description('Sovereign clouds only (botbuilder\'s settings); leave empty for the public cloud.')
+param channelService string = ''
+param toBotFromChannelOpenIdMetadataUrl string = ''
+param toBotFromChannelTokenIssuer string = ''
+param toChannelFromBotLoginUrl string = ''
+param toChannelFromBotOAuthScope string = ''
+
+@minValue(1)
+param minReplicas int = 1
+@minValue(1)
+param maxReplicas int = 3
+
+param tags object = {}
+
+var suffix = uniqueString(resourceGroup().id, namePrefix)
+var isMsi = microsoftAppType == 'UserAssignedMSI'
+var port = 3978
+var configDir = '/etc/teams-bot'
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: '${namePrefix}-id'
+  location: location
+  tags: tags
+}
+
+resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
+  name: '${namePrefix}-logs-${suffix}'
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource insights 'Microsoft.Insights/components@2020-02-02' = {
+  name: '${namePrefix}-ai-${suffix}'
+  location: location
+  kind: 'web'
+  tags: tags
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logs.id
+  }
+}
+
+// --- Key Vault: RBAC only; the app's identity may read secrets, nothing else ---
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: take('${namePrefix}kv${suffix}', 24)
+  location: location
+  tags: tags
+  properties: {
+    tenantId: tenant().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    enablePurgeProtection: true
+  }
+}
+
+resource secretsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(vault.id, identity.id, keyVaultSecretsUser)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource appPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!isMsi) {
+  parent: vault
+  name: 'microsoft-app-password'
+  properties: { value: microsoftAppPassword }
+}
+
+resource actionSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'action-secret'
+  properties: { value: actionSecret }
+}
+
+resource databaseUrlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'database-url'
+  properties: {
+    value: 'postgresql+asyncpg://${uriComponent(postgresAdminLogin)}:${uriComponent(postgresAdminPassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?ssl=require'
+  }
+}
+
+resource policySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(policyToml)) {
+  parent: vault
+  name: 'policy-toml'
+  properties: { value: policyToml }
+}
+
+resource configSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(configToml)) {
+  parent: vault
+  name: 'config-toml'
+  properties: { value: configToml }
+}
+
+// --- PostgreSQL flexible server: shared by every replica; TLS required ---
+
+resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2022-12-01' = {
+  name: '${namePrefix}-pg-${suffix}'
+  location: location
+  tags: tags
+  sku: { name: postgresSkuName, tier: postgresTier }
+  properties: {
+    version: postgresVersion
+    administratorLogin: postgresAdminLogin
+    administratorLoginPassword: postgresAdminPassword
+    storage: { storageSizeGB: postgresStorageGB }
+    backup: { backupRetentionDays: 7, geoRedundantBackup: 'Disabled' }
+    highAvailability: { mode: 'Disabled' }
+  }
+}
+
+resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2022-12-01' = {
+  parent: postgres
+  name: databaseName
+  properties: { charset: 'UTF8', collation: 'en_US.utf8' }
+}
+
+// Public endpoint reachable from Azure services only (Container Apps' outbound addresses vary).
+resource azureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2022-12-01' = {
+  parent: postgres
+  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  properties: { startIpAddress: '0.0.0.0', endIpAddress: '0.0.0.0' }
+}
+
+// --- the app's settings: every name teams_bot.settings.Settings reads ---
+// Empty values are dropped so the app's own default applies.
+// Not set here on purpose: TEAMS_BOT_DANGEROUSLY_ALLOW_UNAUTHENTICATED_REMOTE (never in Azure).
+
+var plainSettings = [
+  { name: 'MicrosoftAppId', value: isMsi ? identity.properties.clientId : microsoftAppId }
+  { name: 'MicrosoftAppType', value: microsoftAppType }
+  { name: 'MicrosoftAppTenantId', value: microsoftAppTenantId }
+  { name: 'CHANNEL_SERVICE', value: channelService }
+  { name: 'TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL', value: toBotFromChannelOpenIdMetadataUrl }
+  { name: 'TO_BOT_FROM_CHANNEL_TOKEN_ISSUER', value: toBotFromChannelTokenIssuer }
+  { name: 'TO_CHANNEL_FROM_BOT_LOGIN_URL', value: toChannelFromBotLoginUrl }
+  { name: 'TO_CHANNEL_FROM_BOT_OAUTH_SCOPE', value: toChannelFromBotOAuthScope }
+  { name: 'TEAMS_BOT_HOST', value: '0.0.0.0' }
+  { name: 'TEAMS_BOT_PORT', value: string(port) }
+  { name: 'TEAMS_BOT_DATA_DIR', value: '/home/app/data' }
+  { name: 'TEAMS_BOT_DATABASE_SCHEMA', value: databaseSchema }
+  { name: 'TEAMS_BOT_POLICY_FILE', value: empty(policyToml) ? '' : '${configDir}/policy.toml' }
+  { name: 'TEAMS_BOT_CONFIG_FILE', value: empty(configToml) ? '' : '${configDir}/config.toml' }
+  { name: 'TEAMS_BOT_LOG_FORMAT', value: 'json' }
+  { name: 'TEAMS_BOT_LOG_LEVEL', value: logLevel }
+  { name: 'TEAMS_BOT_BOT_NAME', value: botName }
+  { name: 'TEAMS_BOT_TURN_DEADLINE_SECONDS', value: turnDeadlineSeconds }
+  { name: 'TEAMS_BOT_ALLOWED_TENANTS', value: join(allowedTenants, ',') }
+  { name: 'TEAMS_BOT_ACTION_TTL_MINUTES', value: string(actionTtlMinutes) }
+  { name: 'TEAMS_BOT_GRAPH_BASE_URL', value: graphBaseUrl }
+  { name: 'TEAMS_BOT_GRAPH_AUTHORITY', value: graphAuthority }
+  { name: 'TEAMS_BOT_GRAPH_CACHE_SECONDS', value: string(graphCacheSeconds) }
+]
+
+var secretSettings = concat(
+  isMsi ? [] : [{ name: 'MicrosoftAppPassword', secretRef: 'microsoft-app-password' }],
+  [
+    { name: 'TEAMS_BOT_ACTION_SECRET', secretRef: 'action-secret' }
+    { name: 'TEAMS_BOT_DATABASE_URL', secretRef: 'database-url' }
+  ],
+  map(extraSecrets, s => { name: s.env, secretRef: s.secret })
+)
+
+// Container Apps secrets resolved from Key Vault (versionless: a restart picks up a rotation).
+var vaultSecretNames = concat(
+  isMsi ? [] : ['microsoft-app-password'],
+  ['action-secret', 'database-url'],
+  empty(policyToml) ? [] : ['policy-toml'],
+  empty(configToml) ? [] : ['config-toml'],
+  map(extraSecrets, s => s.secret)
+)
+
+// The policy and config files: secrets mounted as files under configDir.
+var fileSecrets = concat(
+  empty(policyToml) ? [] : [{ secretRef: 'policy-toml', path: 'policy.toml' }],
+  empty(configToml) ? [] : [{ secretRef: 'config-toml', path: 'config.toml' }]
+)
+
+resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
+  name: '${namePrefix}-env'
+  location: location
+  tags: tags
+  properties: {
+    appLogsConfiguration: {
+      destination: 'log-analytics'
+      logAnalyticsConfiguration: {
+        customerId: logs.properties.customerId
+        sharedKey: logs.listKeys().primarySharedKey
+      }
+    }
+  }
+}
+
+resource app 'Microsoft.App/containerApps@2024-03-01' = {
+  name: '${namePrefix}-app'
+  location: location
+  tags: tags
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identity.id}': {} }
+  }
+  properties: {
+    managedEnvironmentId: environment.id
+    configuration: {
+      activeRevisionsMode: 'Single'
+      ingress: { external: true, targetPort: port, transport: 'auto', allowInsecure: false }
+      registries: empty(registryServer) ? [] : [{ server: registryServer, identity: identity.id }]
+      secrets: map(vaultSecretNames, n => {
+        name: n
+        keyVaultUrl: '${vault.properties.vaultUri}secrets/${n}'
+        identity: identity.id
+      })
+    }
+    template: {
+      containers: [
+        {
+          name: 'teams-bot'
+          image: image
+          resources: { cpu: json('0.5'), memory: '1Gi' }
+          env: concat(filter(plainSettings, s => !empty(s.value)), secretSettings)
+          volumeMounts: empty(fileSecrets) ? [] : [{ volumeName: 'config', mountPath: configDir }]
+          probes: [
+            { type: 'Liveness', httpGet: { path: '/healthz', port: port }, periodSeconds: 30 }
+            { type: 'Readiness', httpGet: { path: '/readyz', port: port }, periodSeconds: 10 }
+          ]
+        }
+      ]
+      volumes: empty(fileSecrets) ? [] : [{ name: 'config', storageType: 'Secret', secrets: fileSecrets }]
+      scale: {
+        minReplicas: minReplicas
+        maxReplicas: maxReplicas
+        rules: [{ name: 'http', http: { metadata: { concurrentRequests: '50' } } }]
+      }
+    }
+  }
+  dependsOn: [
+    secretsReader
+    appPasswordSecret
+    actionSecretSecret
+    databaseUrlSecret
+    policySecret
+    configSecret
+    database
+    azureServices
+  ]
+}
+
+// --- Azure Bot: the registration Teams talks to, with the Teams channel on ---
+
+resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
+  name: '${namePrefix}-bot-${suffix}'
+  location: 'global'
+  kind: 'azurebot'
+  tags: tags
+  sku: { name: botSku }
+  properties: {
+    displayName: botDisplayName
+    endpoint: 'https://${app.properties.configuration.ingress.fqdn}/api/messages'
+    msaAppId: isMsi ? identity.properties.clientId : microsoftAppId
+    msaAppType: microsoftAppType
+    msaAppTenantId: microsoftAppType == 'MultiTenant' ? null : microsoftAppTenantId
+    msaAppMSIResourceId: isMsi ? identity.id : null
+    developerAppInsightKey: insights.properties.InstrumentationKey
+    developerAppInsightsApplicationId: insights.properties.AppId
+  }
+}
+
+resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
+  parent: bot
+  name: 'MsTeamsChannel'
+  location: 'global'
+  properties: {
+    channelName: 'MsTeamsChannel'
+    properties: { isEnabled: true }
+  }
+}
+
+// Availability test: /healthz from three regions, every 5 minutes.
+resource healthTest 'Microsoft.Insights/webtests@2022-06-15' = {
+  name: '${namePrefix}-healthz'
+  location: location
+  kind: 'standard'
+  tags: union(tags, { 'hidden-link:${insights.id}': 'Resource' })
+  properties: {
+    SyntheticMonitorId: '${namePrefix}-healthz'
+    Name: '${namePrefix} /healthz'
+    Kind: 'standard'
+    Enabled: true
+    Frequency: 300
+    Timeout: 30
+    RetryEnabled: true
+    Locations: [
+      { Id: 'us-va-ash-azr' }
+      { Id: 'emea-nl-ams-azr' }
+      { Id: 'apac-sg-sin-azr' }
+    ]
+    Request: {
+      RequestUrl: 'https://${app.properties.configuration.ingress.fqdn}/healthz'
+      HttpVerb: 'GET'
+    }
+    ValidationRules: { ExpectedHttpStatusCode: 200, SSLCheck: true }
+  }
+}
+
+output messagingEndpoint string = bot.properties.endpoint
+output appFqdn string = app.properties.configuration.ingress.fqdn
+output botAppId string = bot.properties.msaAppId
+output identityClientId string = identity.properties.clientId
+output identityPrincipalId string = identity.properties.principalId
+output keyVaultName string = vault.name
+output postgresHost string = postgres.properties.fullyQualifiedDomainName
+output teamsChannel string = teamsChannel.name
