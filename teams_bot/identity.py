@@ -12,6 +12,7 @@ class Caller:
     aad_object_id: str
     tenant_id: str
     display_name: str = ""
+    teams_id: str = ""  # "29:..." (what Teams' refresh.userIds expects)
     roles: frozenset[str] = field(default_factory=frozenset)
     # role -> where it came from ("user binding", "group <id>", "default")
     role_sources: tuple[tuple[str, str], ...] = ()

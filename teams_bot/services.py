@@ -12,7 +12,7 @@ import aiohttp
 
 from teams_bot import __version__
 from teams_bot.actions.signing import ActionSigner
-from teams_bot.actions.store import ActionStore, CardRecord
+from teams_bot.actions.store import ActionStore
 from teams_bot.authz import Authorizer
 from teams_bot.automation.config import AutomationConfig, load_automation
 from teams_bot.background import BackgroundTasks
@@ -27,11 +27,12 @@ from teams_bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Publisher = Callable[[CardRecord, dict[str, Any]], Awaitable[None]]
+# Replace the card in message `activity_id` of conversation `conversation_id` (proactively).
+Publisher = Callable[[str, str, dict[str, Any]], Awaitable[None]]
 
 
-async def _no_publisher(card: CardRecord, content: dict[str, Any]) -> None:
-    log.warning("card %s changed but no publisher is attached", card.id)
+async def _no_publisher(conversation_id: str, activity_id: str, content: dict[str, Any]) -> None:
+    log.warning("message %s changed but no publisher is attached", activity_id)
 
 
 @dataclass

@@ -31,6 +31,7 @@ def caller_of(activity: Activity) -> Caller:
         aad_object_id=str(getattr(sender, "aad_object_id", "") or ""),
         tenant_id=tenant_of(activity),
         display_name=str(getattr(sender, "name", "") or ""),
+        teams_id=str(getattr(sender, "id", "") or ""),
     )
 
 

@@ -9,7 +9,6 @@ from botbuilder.core import CardFactory, TurnContext
 from botbuilder.schema import Activity, ConversationReference
 
 from teams_bot.actions.router import Press, PressResult
-from teams_bot.actions.store import CardRecord
 from teams_bot.bf.activity import caller_of, where_of
 from teams_bot.logs import correlation_id
 from teams_bot.storage.conversations import ConversationStore
@@ -70,14 +69,16 @@ class CardPublisher:
         self._conversations = conversations
         self._app_id = app_id
 
-    async def __call__(self, card: CardRecord, content: dict[str, Any]) -> None:
-        stored = await self._conversations.get(card.conversation_id)
-        if stored is None or not card.activity_id:
-            log.warning("cannot update card %s: no conversation reference or message id", card.id)
+    async def __call__(
+        self, conversation_id: str, activity_id: str, content: dict[str, Any]
+    ) -> None:
+        stored = await self._conversations.get(conversation_id)
+        if stored is None or not activity_id:
+            log.warning("cannot update message %r: conversation or message id unknown", activity_id)
             return
         reference = ConversationReference().deserialize(stored.reference)
 
         async def update(context: TurnContext) -> None:
-            await context.update_activity(card_message(content, card.activity_id, context.activity))
+            await context.update_activity(card_message(content, activity_id, context.activity))
 
         await self._adapter.continue_conversation(reference, update, self._app_id)

@@ -82,8 +82,8 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
         sent = await turn_context.send_activity(to_activity(reply))
-        if isinstance(reply, CardReply) and reply.card_id and sent and sent.id:
-            await self.router.store.set_activity_id(reply.card_id, sent.id)
+        if isinstance(reply, CardReply) and reply.on_posted and sent and sent.id:
+            await reply.on_posted(sent.id)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         if turn_context.activity.name == "adaptiveCard/action":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,8 @@ class CardReply:
 
     card: dict[str, Any]
     summary: str
-    card_id: str = ""  # set when the card has server-side actions; its message id is recorded
+    # Called with the Teams message id once posted, for cards that are updated in place later.
+    on_posted: Callable[[str], Awaitable[None]] | None = None
 
 
 Reply = str | CardReply

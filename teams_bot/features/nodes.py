@@ -56,7 +56,12 @@ async def nodes_failed(ctx: CommandContext, *, cluster: str | None = None) -> Re
     await services.actions.create(card, actions)
     card = await services.actions.card(card.id) or card
     summary = f"{len(found)} failed node(s)" + (f" in {cluster}" if cluster else "")
-    return CardReply(nodes_card.render(card, services.signer), summary, card_id=card.id)
+    card_id = card.id
+
+    async def posted(message_id: str) -> None:
+        await services.actions.set_activity_id(card_id, message_id)
+
+    return CardReply(nodes_card.render(card, services.signer), summary, on_posted=posted)
 
 
 def _actions(
@@ -184,7 +189,8 @@ class _JobHandler:
 
     async def _publish(self, card: CardRecord) -> None:
         try:
-            await self.services.publish(card, nodes_card.render(card, self.services.signer))
+            content = nodes_card.render(card, self.services.signer)
+            await self.services.publish(card.conversation_id, card.activity_id, content)
         except Exception:
             log.exception("could not update card %s in Teams", card.id)
 
