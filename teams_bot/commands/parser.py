@@ -92,8 +92,9 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
             return "".join(out), pos + 1
         out.append(ch)
         pos += 1
-    raise UsageError(f"Unbalanced quote: the {text[start]} before '{_clip(text[start + 1:])}' "
-                     "is never closed.")
+    raise UsageError(
+        f"Unbalanced quote: the {text[start]} before '{_clip(text[start + 1 :])}' is never closed."
+    )
 
 
 def quote_token(token: str) -> str:
@@ -246,11 +247,13 @@ class _Binder:
         missing = [p.display for p in self.params if p.required and p.name not in self.values]
         if missing:
             plural = "s" if len(missing) > 1 else ""
-            self.fail(f"Missing required argument{plural} " + ", ".join(f"'{m}'" for m in missing)
-                      + ".")
+            self.fail(
+                f"Missing required argument{plural} " + ", ".join(f"'{m}'" for m in missing) + "."
+            )
         args = [self.values.get(p.name, p.default) for p in self.params if p.kind == "positional"]
-        kwargs = {p.name: self.values.get(p.name, p.default)
-                  for p in self.params if p.kind == "option"}
+        kwargs = {
+            p.name: self.values.get(p.name, p.default) for p in self.params if p.kind == "option"
+        }
         if self.variadic is not None and self.rest_given:
             self.given[self.variadic.name] = list(self.rest_given)
         return BoundArguments((*args, *self.rest), kwargs, self.given)
@@ -268,8 +271,12 @@ def _or_list(items: Sequence[str]) -> str:
 def similar(word: str, options: Sequence[str]) -> list[str]:
     """Options `word` abbreviates or extends (`prod`, `environment`), then close spellings."""
     word = word[:80].lower()
-    prefixed = [o for o in options if min(len(word), len(o)) >= 3
-                and (o.lower().startswith(word) or word.startswith(o.lower()))]
+    prefixed = [
+        o
+        for o in options
+        if min(len(word), len(o)) >= 3
+        and (o.lower().startswith(word) or word.startswith(o.lower()))
+    ]
     close = difflib.get_close_matches(word, options, n=3, cutoff=0.6)
     return list(dict.fromkeys([*prefixed, *close]))[:3]
 
@@ -311,4 +318,3 @@ def format_value(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     return quote_token(str(value))
-

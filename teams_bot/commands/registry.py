@@ -97,8 +97,11 @@ class CommandRegistry:
         """Register an async function as a command; raise TypeError if it cannot be one."""
 
         def decorate(func: F) -> F:
-            self.add(build_command(func, name, permission=permission, group=group,
-                                   examples=examples, hidden=hidden))
+            self.add(
+                build_command(
+                    func, name, permission=permission, group=group, examples=examples, hidden=hidden
+                )
+            )
             return func
 
         return decorate
@@ -189,8 +192,18 @@ def build_command(
         raise TypeError(f"{where}: a command needs a docstring (its help text)")
     summary, long_help, arg_help = split_docstring(doc)
     params = tuple(replace(p, help=arg_help.get(p.name, "")) for p in param_specs(func))
-    command = Command(name, summary, long_help, usage_line(name, params), permission, group,
-                      tuple(examples), hidden, params, func)
+    command = Command(
+        name,
+        summary,
+        long_help,
+        usage_line(name, params),
+        permission,
+        group,
+        tuple(examples),
+        hidden,
+        params,
+        func,
+    )
     for example in examples:
         _check_example(command, example)
     return command
@@ -225,8 +238,10 @@ def _spec(where: str, param: inspect.Parameter, hints: dict[str, Any]) -> ParamS
         raise TypeError(f"{where}: parameter '{param.name}': {exc}") from None
     required = param.default is inspect.Parameter.empty and kind != "variadic"
     if type_name == "flag" and (kind == "variadic" or not isinstance(param.default, bool)):
-        raise TypeError(f"{where}: bool parameter '{param.name}' is a --flag; "
-                        "give it a default of True or False")
+        raise TypeError(
+            f"{where}: bool parameter '{param.name}' is a --flag; "
+            "give it a default of True or False"
+        )
     default = None if param.default is inspect.Parameter.empty else param.default
     if choices and default is not None and str(default) not in choices:
         raise TypeError(f"{where}: default of '{param.name}' is not one of its choices")
@@ -262,7 +277,7 @@ def _check_example(command: Command, example: str) -> None:
     if [t.text.lower() for t in tokens[: len(words)]] != words:
         raise TypeError(f"example {example!r} does not start with '{command.name}'")
     try:
-        command.bind(tokens[len(words):])
+        command.bind(tokens[len(words) :])
     except UsageError as exc:
         raise TypeError(f"example {example!r} of '{command.name}': {exc.problem}") from None
 
@@ -359,8 +374,10 @@ def converter_for(annotation: object) -> tuple[str, Converter, tuple[str, ...]]:
         values = typing.get_args(inner)
         if values and all(isinstance(v, str | int) and not isinstance(v, bool) for v in values):
             return "choice", _choice_converter(values), tuple(str(v) for v in values)
-    raise TypeError(f"unsupported parameter type {annotation!r}: use str, int, float, bool, "
-                    "timedelta, Literal[...] of str/int, or Optional of one of those")
+    raise TypeError(
+        f"unsupported parameter type {annotation!r}: use str, int, float, bool, "
+        "timedelta, Literal[...] of str/int, or Optional of one of those"
+    )
 
 
 def _strip_optional(annotation: object) -> object:
