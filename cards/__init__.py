@@ -1,5 +1,13 @@
 """Pure Adaptive Card 1.5 builders: typed data in, card dict out. No I/O, no botbuilder."""
 
+from cards.approval import (
+    VERB_APPROVAL_APPROVE,
+    VERB_APPROVAL_CANCEL,
+    VERB_APPROVAL_DENY,
+    ApprovalCardState,
+    ApprovalView,
+    approval_card,
+)
 from cards.help import help_card
 from cards.models import (
     VERB_NODE_REBOOT,
@@ -24,9 +32,14 @@ from cards.whoami import whoami_card
 
 __all__ = [
     "MAX_CARD_BYTES",
+    "VERB_APPROVAL_APPROVE",
+    "VERB_APPROVAL_CANCEL",
+    "VERB_APPROVAL_DENY",
     "VERB_NODES_REBOOT_ALL",
     "VERB_NODE_REBOOT",
     "VERB_RELEASE_ROLLBACK",
+    "ApprovalCardState",
+    "ApprovalView",
     "CardTooLarge",
     "CommandResult",
     "CommandStatus",
@@ -39,6 +52,7 @@ __all__ = [
     "ReleaseInfo",
     "RoleGrant",
     "WhoAmI",
+    "approval_card",
     "card_size",
     "command_result_card",
     "failed_nodes_card",

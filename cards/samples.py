@@ -9,8 +9,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from cards.approval import ApprovalCardState, ApprovalView, approval_card
 from cards.common import Card
 from cards.help import help_card
 from cards.models import (
@@ -195,6 +198,94 @@ def whoami() -> Card:
     ))
 
 
+def approval_view(state: ApprovalCardState, **extra: object) -> ApprovalView:
+    """A production deploy waiting for two approvals from ops-lead, at a given state."""
+    view = ApprovalView(
+        id="A7K3F2", state=state, requester="Ada Lovelace",
+        summary="Deploy payments-api 2024.11.4 to prod (3 clusters)",
+        command="deploy payments-api --env prod --version 2024.11.4",
+        arguments={"service": "payments-api", "env": "prod", "version": "2024.11.4",
+                   "clusters": ["prod-eu-1", "prod-eu-2", "prod-us-1"]},
+        reason="Hotfix for INC-4242: checkout fails for cards issued in Brazil",
+        approver_roles=("ops-lead",), quorum=2, rule_description="production deploys",
+        created_at=AT, expires_at=AT + timedelta(minutes=30),
+    )
+    return replace(view, **extra)  # type: ignore[arg-type]
+
+
+_APPROVED = (("Bob Builder", AT + timedelta(minutes=3)),
+             ("Grace Hopper", AT + timedelta(minutes=6)))
+
+
+def _for_approver(view: ApprovalView, **refresh: Any) -> Card:
+    """The card as posted: Approve and Deny (the requester's own view has Cancel instead)."""
+    return approval_card(view, approve_id="act_approve.sig", deny_id="act_deny.sig",
+                         cancel_id=None, **refresh)
+
+
+def approval_pending() -> Card:
+    view = approval_view("pending", approvals=_APPROVED[:1])
+    return _for_approver(view, refresh_verb="approval.view", refresh_user_ids=["aad-ada"],
+                         refresh_action_id="act_view.sig")
+
+
+def approval_pending_requester() -> Card:
+    return approval_card(approval_view("pending"), approve_id=None, deny_id=None,
+                         cancel_id="act_cancel.sig")
+
+
+def approval_approved() -> Card:
+    view = approval_view("approved", approvals=_APPROVED, decided_at=_APPROVED[1][1])
+    return _for_approver(view)
+
+
+def approval_running() -> Card:
+    view = approval_view("running", approvals=_APPROVED, decided_at=_APPROVED[1][1],
+                         result="Resolving payments-api 2024.11.4 ...")
+    return _for_approver(view)
+
+
+def approval_succeeded() -> Card:
+    view = approval_view("succeeded", approvals=_APPROVED, decided_at=_APPROVED[1][1],
+                         updated_at=AT + timedelta(minutes=10), result=_OK_OUTPUT)
+    return _for_approver(view)
+
+
+def approval_failed() -> Card:
+    view = approval_view("failed", approvals=_APPROVED, decided_at=_APPROVED[1][1],
+                         updated_at=AT + timedelta(minutes=10), result=_FAIL_OUTPUT)
+    return _for_approver(view)
+
+
+def approval_denied() -> Card:
+    at = AT + timedelta(minutes=4)
+    view = approval_view("denied", approvals=_APPROVED[:1], decided_at=at,
+                         denial=("Grace Hopper", "Change freeze until 18:00; use the canary.", at))
+    return _for_approver(view)
+
+
+def approval_cancelled() -> Card:
+    return _for_approver(approval_view("cancelled", decided_at=AT + timedelta(minutes=2)))
+
+
+def approval_expired() -> Card:
+    view = approval_view("expired", approvals=_APPROVED[:1], decided_at=AT + timedelta(minutes=30))
+    return _for_approver(view)
+
+
+def approval_hostile() -> Card:
+    name = HOSTILE_NAMES[1]
+    view = ApprovalView(
+        id=HOSTILE_NAMES[6], state="denied", requester=name, summary=HOSTILE_NAMES[0],
+        command=HOSTILE_NAMES[3], arguments={n: n for n in HOSTILE_NAMES},
+        reason=HOSTILE_NAMES[5], approver_roles=HOSTILE_NAMES[:3], quorum=3,
+        rule_description=HOSTILE_NAMES[4], created_at=AT, expires_at=AT + timedelta(days=2),
+        approvals=[(n, AT) for n in HOSTILE_NAMES], denial=(name, HOSTILE_NAMES[2], AT),
+        decided_at=AT,
+    )
+    return _for_approver(view)
+
+
 SAMPLES: dict[str, Callable[[], Card]] = {
     "failed_nodes": failed_nodes,
     "failed_nodes_progress": failed_nodes_progress,
@@ -207,9 +298,20 @@ SAMPLES: dict[str, Callable[[], Card]] = {
     "command_timed_out_huge": command_timed_out_huge,
     "help": help_sample,
     "whoami": whoami,
+    "approval_pending": approval_pending,
+    "approval_pending_requester": approval_pending_requester,
+    "approval_approved": approval_approved,
+    "approval_running": approval_running,
+    "approval_succeeded": approval_succeeded,
+    "approval_failed": approval_failed,
+    "approval_denied": approval_denied,
+    "approval_cancelled": approval_cancelled,
+    "approval_expired": approval_expired,
+    "approval_hostile": approval_hostile,
 }
 README_SAMPLES = ("failed_nodes", "failed_nodes_progress", "command_succeeded",
-                  "command_failed", "help", "whoami", "failed_nodes_hostile")
+                  "command_failed", "help", "whoami", "failed_nodes_hostile",
+                  "approval_pending", "approval_approved", "approval_denied", "approval_expired")
 
 
 def build(names: tuple[str, ...] | None = None) -> dict[str, Card]:

@@ -2,7 +2,9 @@
 
 `identify` fills in a caller's roles (defaults, user bindings, group bindings through Graph);
 `check` decides one command: the permission, then channel rules, then argument rules. Every
-refusal carries a sentence for the person and what was missing, for the audit.
+refusal carries a sentence for the person and what was missing, for the audit. `approval_for`
+says whether an allowed command must first be approved by others (four eyes), and
+`may_approve` whether someone may approve it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
+from teams_bot.approvals.models import Requirement
 from teams_bot.graph import GroupLookupError, GroupResolver
 from teams_bot.identity import Caller, Where
-from teams_bot.policy import ArgumentRule, ChannelRule, Policy, allows, command_key
+from teams_bot.policy import (
+    ApprovalRule,
+    ArgumentRule,
+    ChannelRule,
+    ConditionKind,
+    ConditionValue,
+    Policy,
+    allows,
+    command_key,
+)
 
 __all__ = ["Authorizer", "Decision", "GroupLookupError"]
 
@@ -90,12 +102,55 @@ class Authorizer:
             refusal = _channel_refusal(rule, where) if _matches(rule.commands, key) else None
             if refusal:
                 return Decision(False, f"'{command}' may not run {refusal}.", missing=rule.place)
-        args = {name.lower().replace("-", "_"): value for name, value in arguments.items()}
+        args = _normalised(arguments)
         for arule in self.policy.argument_rules:
             if _matches(arule.commands, key) and arule.require_role not in caller.roles:
-                if arule.argument in args and _condition_holds(arule, args[arule.argument]):
+                if arule.argument in args and _condition_holds(
+                    arule.kind, arule.value, args[arule.argument]
+                ):
                     return _role_needed(arule, command)
         return ALLOW
+
+    def approval_for(
+        self, caller: Caller, where: Where, command: str, arguments: Mapping[str, object]
+    ) -> Requirement | None:
+        """What the first matching approval rule requires, or None to run at once.
+
+        Who asks does not matter: holding an approver role exempts nobody (four eyes).
+        """
+        key, args = command_key(command), _normalised(arguments)
+        for rule in self.policy.approval_rules:
+            if _matches(rule.commands, key) and _approval_applies(rule, args):
+                return _requirement(rule, command)
+        return None
+
+    def may_approve(self, caller: Caller, requirement_roles: Sequence[str]) -> bool:
+        """True if the (identified) caller holds any of the approver roles."""
+        return not caller.roles.isdisjoint(requirement_roles)
+
+
+def _normalised(arguments: Mapping[str, object]) -> dict[str, object]:
+    return {name.lower().replace("-", "_"): value for name, value in arguments.items()}
+
+
+def _approval_applies(rule: ApprovalRule, args: Mapping[str, object]) -> bool:
+    if rule.kind is None:
+        return True
+    return rule.argument in args and _condition_holds(rule.kind, rule.value, args[rule.argument])
+
+
+def _requirement(rule: ApprovalRule, command: str) -> Requirement:
+    described = f"'{command}'"
+    if rule.kind is not None:
+        described += f" with {_condition_text(rule.kind, rule.value, rule.argument)}"
+    return Requirement(
+        rule=rule.place,
+        description=rule.description or described,
+        approver_roles=rule.approvers,
+        quorum=rule.quorum,
+        require_reason=rule.require_reason,
+        expires=rule.expires,
+    )
 
 
 def _matches(patterns: Sequence[str], key: str) -> bool:
@@ -120,15 +175,15 @@ def _channel_refusal(rule: ChannelRule, where: Where) -> str | None:
     return "in this channel"
 
 
-def _condition_holds(rule: ArgumentRule, value: object) -> bool:
-    if rule.kind == "count_over":
-        return isinstance(rule.value, int) and _count(value) > rule.value
+def _condition_holds(kind: ConditionKind, expected: ConditionValue, value: object) -> bool:
+    if kind == "count_over":
+        return isinstance(expected, int) and _count(value) > expected
     texts = [_text(v) for v in value] if isinstance(value, list | tuple) else [_text(value)]
-    if rule.kind == "equals":
-        return any(t == rule.value for t in texts)
-    if rule.kind == "one_of":
-        return any(t in rule.value for t in texts if isinstance(rule.value, tuple))
-    return any(fnmatchcase(t, str(rule.value)) for t in texts)  # "matches": a glob
+    if kind == "equals":
+        return any(t == expected for t in texts)
+    if kind == "one_of":
+        return any(t in expected for t in texts if isinstance(expected, tuple))
+    return any(fnmatchcase(t, str(expected)) for t in texts)  # "matches": a glob
 
 
 def _count(value: object) -> int:
@@ -151,11 +206,14 @@ def _role_needed(rule: ArgumentRule, command: str) -> Decision:
 
 def _describe(rule: ArgumentRule, command: str) -> str:
     """A default description of the condition: "'nodes reboot' with more than 3 'nodes'"."""
-    arg = f"'{rule.argument}'"
-    condition = {
-        "count_over": f"more than {rule.value} {arg}",
-        "equals": f"{arg} = {rule.value}",
-        "one_of": f"{arg} in ({', '.join(rule.value) if isinstance(rule.value, tuple) else ''})",
-        "matches": f"{arg} matching {rule.value}",
-    }[rule.kind]
-    return f"'{command}' with {condition}"
+    return f"'{command}' with {_condition_text(rule.kind, rule.value, rule.argument)}"
+
+
+def _condition_text(kind: ConditionKind, value: ConditionValue, argument: str) -> str:
+    arg = f"'{argument}'"
+    return {
+        "count_over": f"more than {value} {arg}",
+        "equals": f"{arg} = {value}",
+        "one_of": f"{arg} in ({', '.join(value) if isinstance(value, tuple) else ''})",
+        "matches": f"{arg} matching {value}",
+    }[kind]

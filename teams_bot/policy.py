@@ -2,7 +2,8 @@
 
 Roles grant permissions (command names with dots, wildcards allowed); roles are bound to
 Azure AD users and groups; channel rules limit where a command may run; argument rules ask
-for an extra role when arguments look dangerous. The format is documented in docs/policy.md
+for an extra role when arguments look dangerous; approval rules make a command wait for
+other people's approval (four eyes). The format is documented in docs/policy.md
 with a full example in infra/policy.example.toml. Evaluation lives in `teams_bot.authz`.
 """
 
@@ -11,21 +12,29 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal, cast
+
+from teams_bot.commands.durations import DurationError, parse_duration
 
 BUILTIN_DEFAULT_PERMISSIONS = ("help", "whoami", "version")
 
 _PATTERN = re.compile(r"[a-z0-9*?][a-z0-9_*?-]*(\.[a-z0-9_*?-]+)*")
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_TOP_KEYS = ("default_roles", "roles", "bindings", "channel_rules", "argument_rules")
+_RULE_KINDS = ("channel_rules", "argument_rules", "approval_rules")
+_TOP_KEYS = ("default_roles", "roles", "bindings", "approval_expires", *_RULE_KINDS)
 _CHANNEL_KEYS = ("commands", "teams", "channels", "personal", "group_chat")
 _CONDITIONS = ("count_over", "equals", "one_of", "matches")
 _ARGUMENT_KEYS = ("commands", "argument", "require_role", "description", *_CONDITIONS)
+_APPROVAL_OPTIONS = ("quorum", "require_reason", "expires", "description")
+_APPROVAL_KEYS = ("commands", "argument", "approvers", *_APPROVAL_OPTIONS, *_CONDITIONS)
+DEFAULT_APPROVAL_EXPIRES = timedelta(minutes=60)
 
 ConditionKind = Literal["count_over", "equals", "one_of", "matches"]
+ConditionValue = int | str | tuple[str, ...]
 
 
 class PolicyError(Exception):
@@ -79,6 +88,22 @@ class ArgumentRule:
 
 
 @dataclass(frozen=True)
+class ApprovalRule:
+    """Matching commands (if `argument` meets the condition) wait for `quorum` approvals."""
+
+    commands: tuple[str, ...]
+    approvers: tuple[str, ...]  # roles whose holders may approve
+    quorum: int = 1
+    require_reason: bool = False
+    expires: timedelta = DEFAULT_APPROVAL_EXPIRES
+    argument: str = ""  # "": every run of the commands
+    kind: ConditionKind | None = None
+    value: ConditionValue = ""
+    description: str = ""
+    place: str = ""
+
+
+@dataclass(frozen=True)
 class Policy:
     roles: Mapping[str, Role]
     default_roles: tuple[str, ...] = ()
@@ -86,6 +111,8 @@ class Policy:
     group_roles: Mapping[str, GroupBinding] = field(default_factory=dict)
     channel_rules: tuple[ChannelRule, ...] = ()
     argument_rules: tuple[ArgumentRule, ...] = ()
+    approval_rules: tuple[ApprovalRule, ...] = ()
+    approval_expires: timedelta = DEFAULT_APPROVAL_EXPIRES
 
     @property
     def group_ids(self) -> tuple[str, ...]:
@@ -142,6 +169,9 @@ def parse_policy(data: Mapping[str, Any], source: str = "policy") -> Policy:
     }
     bindings = _table(data, "bindings", source)
     _known_keys(bindings, ("users", "groups"), source, "bindings")
+    expires = DEFAULT_APPROVAL_EXPIRES
+    if "approval_expires" in data:
+        expires = _duration(data["approval_expires"], "approval_expires", source)
     policy = Policy(
         roles=roles,
         default_roles=tuple(_strings(data.get("default_roles", []), f"{source}: default_roles")),
@@ -163,6 +193,11 @@ def parse_policy(data: Mapping[str, Any], source: str = "policy") -> Policy:
             _argument_rule(spec, f"argument_rules[{i}]", source)
             for i, spec in enumerate(_array(data, "argument_rules", source), 1)
         ),
+        approval_rules=tuple(
+            _approval_rule(spec, f"approval_rules[{i}]", source, expires)
+            for i, spec in enumerate(_array(data, "approval_rules", source), 1)
+        ),
+        approval_expires=expires,
     )
     _check_role_names(policy, source)
     return policy
@@ -173,6 +208,7 @@ def _check_role_names(policy: Policy, source: str) -> None:
     uses += [(f"bindings.users.'{u}'", names) for u, names in policy.user_roles.items()]
     uses += [(f"bindings.groups.'{g}'", b.roles) for g, b in policy.group_roles.items()]
     uses += [(f"{r.place}.require_role", [r.require_role]) for r in policy.argument_rules]
+    uses += [(f"{r.place}.approvers", r.approvers) for r in policy.approval_rules]
     for where, names in uses:
         unknown = [n for n in names if n not in policy.roles]
         if unknown:
@@ -219,18 +255,12 @@ def _channel_rule(spec: Any, place: str, source: str) -> ChannelRule:
 
 def _argument_rule(spec: Any, place: str, source: str) -> ArgumentRule:
     spec = _rule_table(spec, place, _ARGUMENT_KEYS, source)
-    given = [k for k in _CONDITIONS if k in spec]
-    if len(given) != 1:
-        raise PolicyError(
-            f"{source}: {place} needs exactly one condition of {', '.join(_CONDITIONS)}"
-            f" (found {len(given)})"
-        )
-    kind = cast(ConditionKind, given[0])
+    kind = _condition_kind(spec, place, source)
     if "require_role" not in spec or "argument" not in spec:
         raise PolicyError(f"{source}: {place} needs 'argument' and 'require_role'")
     return ArgumentRule(
         commands=_commands(spec, place, source),
-        argument=_string(spec["argument"], f"{place}.argument", source).lower().replace("-", "_"),
+        argument=_argument(spec, place, source),
         kind=kind,
         value=_condition_value(kind, spec[kind], f"{place}.{kind}", source),
         require_role=_string(spec["require_role"], f"{place}.require_role", source),
@@ -239,7 +269,61 @@ def _argument_rule(spec: Any, place: str, source: str) -> ArgumentRule:
     )
 
 
-def _condition_value(kind: str, value: Any, where: str, source: str) -> int | str | tuple[str, ...]:
+def _approval_rule(spec: Any, place: str, source: str, expires: timedelta) -> ApprovalRule:
+    spec = _rule_table(spec, place, _APPROVAL_KEYS, source)
+    if "approvers" not in spec:
+        raise PolicyError(f"{source}: {place} needs 'approvers' (roles that may approve)")
+    approvers = tuple(_strings(spec["approvers"], f"{source}: {place}.approvers"))
+    if not approvers:
+        raise PolicyError(f"{source}: {place}.approvers must name at least one role")
+    if "expires" in spec:
+        expires = _duration(spec["expires"], f"{place}.expires", source)
+    rule = ApprovalRule(
+        commands=_commands(spec, place, source),
+        approvers=approvers,
+        quorum=_quorum(spec.get("quorum", 1), f"{place}.quorum", source),
+        require_reason=_bool(spec.get("require_reason", False), f"{place}.require_reason", source),
+        expires=expires,
+        description=_string(spec.get("description", ""), f"{place}.description", source),
+        place=place,
+    )
+    if "argument" not in spec:
+        if any(k in spec for k in _CONDITIONS):
+            raise PolicyError(f"{source}: {place}: a condition needs 'argument'")
+        return rule
+    kind = _condition_kind(spec, place, source)
+    value = _condition_value(kind, spec[kind], f"{place}.{kind}", source)
+    return replace(rule, argument=_argument(spec, place, source), kind=kind, value=value)
+
+
+def _condition_kind(spec: Mapping[str, Any], place: str, source: str) -> ConditionKind:
+    given = [k for k in _CONDITIONS if k in spec]
+    if len(given) != 1:
+        raise PolicyError(
+            f"{source}: {place} needs exactly one condition of {', '.join(_CONDITIONS)}"
+            f" (found {len(given)})"
+        )
+    return cast(ConditionKind, given[0])
+
+
+def _argument(spec: Mapping[str, Any], place: str, source: str) -> str:
+    return _string(spec["argument"], f"{place}.argument", source).lower().replace("-", "_")
+
+
+def _quorum(value: Any, where: str, source: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PolicyError(f"{source}: {where} must be a whole number >= 1")
+    return value
+
+
+def _duration(value: Any, where: str, source: str) -> timedelta:
+    try:
+        return parse_duration(_string(value, where, source))
+    except DurationError as exc:
+        raise PolicyError(f"{source}: {where} {exc.reason}") from None
+
+
+def _condition_value(kind: str, value: Any, where: str, source: str) -> ConditionValue:
     if kind == "count_over":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise PolicyError(f"{source}: {where} must be a whole number >= 0")

@@ -24,6 +24,7 @@ from cards import (
     ReleaseInfo,
     RoleGrant,
     WhoAmI,
+    approval_card,
     card_size,
     command_result_card,
     failed_nodes_card,
@@ -348,3 +349,104 @@ def test_release_line_and_cluster_are_escaped() -> None:
     card = nodes_card(listed, cluster="c_1", release=ReleaseInfo("r*1", deployed_by="<b>"))
     text = joined(card)
     assert r"in c\_1" in text and r"Suspected release: r\*1, deployed by \<b\>" in text
+
+
+# --- approval -------------------------------------------------------------------------------
+
+def approval(state: str = "pending", ids: dict[str, str] | None = None,
+             **extra: Any) -> dict[str, Any]:
+    given: dict[str, Any] = {"approve_id": "ap", "deny_id": "dn", "cancel_id": None, **(ids or {})}
+    return approval_card(samples.approval_view(state, **extra), **given)
+
+
+def test_pending_approval_shows_who_what_why_who_may_and_until_when() -> None:
+    card = samples.approval_pending()
+    text = joined(card)
+    assert "🔐 Approval needed" in text
+    assert "Ada Lovelace asks to run:" in text
+    assert "Deploy payments-api 2024.11.4 to prod (3 clusters)" in text
+    assert "$ deploy payments-api --env prod --version 2024.11.4" in text
+    assert "prod-eu-1, prod-eu-2, prod-us-1" in text  # targets as a fact
+    assert "Hotfix for INC-4242: checkout fails for cards issued in Brazil" in text
+    assert "2 approvals from ops-lead" in text
+    assert "14:31 UTC (open for 30m)" in text
+    assert "Approvals: 1 of 2 · Bob Builder 14:04 UTC" in text
+    assert "Request A7K3F2 · opened 2024-11-23 14:01 UTC" in text
+    assert card["refresh"]["action"]["verb"] == "approval.view"
+
+
+def test_approve_and_deny_buttons_carry_only_their_ids() -> None:
+    card = samples.approval_pending()
+    approve, deny = card["actions"]
+    assert approve == {"type": "Action.Execute", "title": "Approve", "verb": "approval.approve",
+                       "data": {"actionId": "act_approve.sig"}, "style": "positive"}
+    assert deny["type"] == "Action.ShowCard" and deny["title"] == "Deny…"
+    (reason,) = deny["card"]["body"]
+    assert reason["type"] == "Input.Text" and reason["id"] == "reason"
+    assert reason["placeholder"] == "Why? (optional)"
+    assert deny["card"]["actions"] == [{
+        "type": "Action.Execute", "title": "Deny", "verb": "approval.deny",
+        "data": {"actionId": "act_deny.sig"}, "style": "destructive"}]
+
+
+def test_buttons_only_for_given_ids() -> None:
+    view = samples.approval_view("pending")
+    assert "actions" not in approval_card(view, approve_id=None, deny_id=None, cancel_id=None)
+    only_deny = approval_card(view, approve_id=None, deny_id="d", cancel_id=None)
+    assert [a["type"] for a in only_deny["actions"]] == ["Action.ShowCard"]
+    requester = samples.approval_pending_requester()
+    assert requester["actions"] == [{"type": "Action.Execute", "title": "Cancel request",
+                                     "verb": "approval.cancel",
+                                     "data": {"actionId": "act_cancel.sig"}}]
+
+
+@pytest.mark.parametrize("state", ["approved", "running", "succeeded", "failed", "denied",
+                                   "cancelled", "expired"])
+def test_no_buttons_once_decided(state: str) -> None:
+    card = approval(state, ids={"cancel_id": "c"})
+    assert "actions" not in card and not of_type(card, "Action.Execute")
+    assert not of_type(card, "Input.Text")
+    assert "Expires" not in joined(card)
+
+
+@pytest.mark.parametrize(("sample", "shown"), [
+    ("approval_approved", "Approved at 14:07 UTC. Starting now."),
+    ("approval_running", "Approved at 14:07 UTC. Running now."),
+    ("approval_succeeded", "Succeeded at 14:11 UTC."),
+    ("approval_failed", "Failed at 14:11 UTC."),
+    ("approval_denied", "Denied by Grace Hopper at 14:05 UTC — nothing ran."),
+    ("approval_denied", "Reason: Change freeze until 18:00; use the canary."),
+    ("approval_cancelled", "Cancelled by the requester at 14:03 UTC. Nothing ran."),
+    ("approval_expired", "Expired at 14:31 UTC — nothing ran."),
+    ("approval_expired", "Ada Lovelace asked to run:"),
+    ("approval_succeeded", "Smoke tests: 12 passed, 0 failed"),
+])
+def test_final_states_are_spelled_out(sample: str, shown: str) -> None:
+    assert shown in joined(samples.SAMPLES[sample]())
+
+
+def test_approval_headings() -> None:
+    headings = {name: samples.SAMPLES[name]()["body"][0]["text"]
+                for name in samples.SAMPLES if name.startswith("approval_")}
+    assert headings["approval_approved"] == "✅ Approved"
+    assert headings["approval_running"] == "⏳ Approved · running"
+    assert headings["approval_succeeded"] == "✅ Approved · succeeded"
+    assert headings["approval_failed"] == "❌ Approved · failed"
+    assert headings["approval_denied"] == "⛔ Denied"
+    assert headings["approval_cancelled"] == "↩️ Cancelled"
+    assert headings["approval_expired"] == "⌛ Expired"
+
+
+def test_approval_quorum_wording_and_far_expiry() -> None:
+    one = joined(approval(approver_roles=("ops-lead", "admin"), quorum=1,
+                          expires_at=AT + timedelta(days=2)))
+    assert "1 approval from ops-lead or admin" in one
+    assert "2024-11-25 14:01 UTC (open for 2d 0h)" in one
+    assert "(no reason given)" in joined(approval(reason=""))
+
+
+def test_approval_text_is_escaped() -> None:
+    card = samples.approval_hostile()
+    text = joined(card)
+    assert r"\*\*bold\*\* \_it\_" in text and r"\[click\](http://evil.example)" in text
+    assert "\n" not in "".join(texts(card))

@@ -139,3 +139,31 @@ def test_validator_rejects_bad_cards() -> None:
     assert cards["bad_value"]["parseEvents"][0]["event"] == "InvalidPropertyValue"
     assert cards["duplicate_ids"]["validationFailures"][0]["event"] == "DuplicateId"
     assert len(cards["markdown"]["markupTags"]) == 2
+
+
+def test_approval_card_buttons_and_reason_input(report: dict[str, dict[str, Any]]) -> None:
+    pending = report["approval_pending"]
+    assert {"Action.Execute", "Action.ShowCard", "Input.Text", "FactSet"} <= set(
+        pending["parsedTypes"])
+    assert pending["buttons"] == ["Approve", "Deny…"]
+    assert {"title": "Approve", "verb": "approval.approve",
+            "data": {"actionId": "act_approve.sig"}} in pending["executeActions"]
+    assert {"title": "Deny", "verb": "approval.deny",
+            "data": {"actionId": "act_deny.sig"}} in pending["executeActions"]
+    assert report["approval_pending_requester"]["buttons"] == ["Cancel request"]
+    for name in ("approval_approved", "approval_denied", "approval_expired"):
+        assert report[name]["buttons"] == [] and report[name]["executeActions"] == []
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    ("approval_pending", "Approvals: 1 of 2 · Bob Builder 14:04 UTC"),
+    ("approval_denied", "Denied by Grace Hopper at 14:05 UTC — nothing ran."),
+    ("approval_expired", "Expired at 14:31 UTC — nothing ran."),
+    ("approval_hostile", "**bold** _it_ ~~gone~~ <at>Ada</at> &lt;b&gt; asked to run:"),
+    ("approval_hostile", "$ node-$(rm -rf /)-`whoami`"),
+    ("approval_hostile", "3 approvals from [click](http://evil.example) or **bold**"),
+])
+def test_approval_text_renders_literally(
+    report: dict[str, dict[str, Any]], name: str, shown: str
+) -> None:
+    assert shown in report[name]["text"]
