@@ -243,6 +243,7 @@ var plainSettings = [
   { name: 'TEAMS_BOT_GRAPH_BASE_URL', value: graphBaseUrl }
   { name: 'TEAMS_BOT_GRAPH_AUTHORITY', value: graphAuthority }
   { name: 'TEAMS_BOT_GRAPH_CACHE_SECONDS', value: string(graphCacheSeconds) }
+  { name: 'TEAMS_BOT_APPROVAL_SCAN_SECONDS', value: '15' }
 ]
 
 var secretSettings = concat(

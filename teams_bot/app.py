@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -13,6 +14,11 @@ from msrest.serialization import Model
 
 from teams_bot import __version__
 from teams_bot.actions.router import ActionRouter
+from teams_bot.approvals.models import Approval
+from teams_bot.approvals.requests import where_of
+from teams_bot.approvals.scanner import expire_forever
+from teams_bot.approvals.service import ApprovalService, Outcome
+from teams_bot.approvals.store import ApprovalStore
 from teams_bot.bf.adapter import OpsAdapter
 from teams_bot.bf.auth import GuardedAuthentication, metadata_urls
 from teams_bot.bf.cards import CardPublisher
@@ -22,7 +28,9 @@ from teams_bot.bf.sender import ConnectorSender
 from teams_bot.commands.builtins import builtins
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.dispatch import Dispatcher, apology
+from teams_bot.features import approvals as approval_commands
 from teams_bot.features import nodes
+from teams_bot.identity import Caller
 from teams_bot.logs import correlation_id
 from teams_bot.services import Services, build_services
 from teams_bot.settings import Settings
@@ -39,16 +47,43 @@ HTTP = web.AppKey("http", aiohttp.ClientSession)
 def command_registry(*extra: CommandRegistry) -> CommandRegistry:
     """All commands this build knows, plus any extra registries (plug-ins, tests)."""
     registry = CommandRegistry()
-    for part in (builtins, nodes.commands, *extra):
+    for part in (builtins, nodes.commands, approval_commands.commands, *extra):
         registry.include(part)
     return registry
 
 
 def action_router(services: Services) -> ActionRouter:
     """The router behind every card button, with each feature's verbs registered."""
-    router = ActionRouter(services.actions, services.signer, services.authorizer, services.audit)
+
+    async def publish(conversation_id: str, activity_id: str, card: dict[str, Any]) -> None:
+        await services.publish(conversation_id, activity_id, card)
+
+    router = ActionRouter(
+        services.actions, services.signer, services.authorizer, services.audit, publish
+    )
     nodes.register(router, services)
     return router
+
+
+def approval_service(
+    services: Services, dispatcher: Dispatcher, router: ActionRouter
+) -> ApprovalService:
+    """Approvals that run typed commands through the dispatcher and buttons through the router."""
+
+    async def execute(approval: Approval) -> Outcome:
+        if approval.kind == "command":
+            return await dispatcher.run_approved(approval)
+        requester = Caller(
+            approval.requester_id,
+            approval.tenant_id,
+            approval.requester_name,
+            approval.requester_teams_id,
+        )
+        where = where_of(approval.where, approval.conversation_id, approval.tenant_id)
+        started, text = await router.start_approved(approval.action_id, requester, where)
+        return Outcome(started, text)
+
+    return ApprovalService(services, ApprovalStore(services.db), execute)
 
 
 def create_app(settings: Settings, *extra: CommandRegistry) -> web.Application:
@@ -69,7 +104,8 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
         await install_metadata(metadata_urls(settings), http)
         adapter = OpsAdapter(auth, ConnectorSender(http))
         adapter.on_turn_error = _on_turn_error
-        services.publish = CardPublisher(adapter, services.conversations, auth.app_id)
+        publisher = CardPublisher(adapter, services.conversations, auth.app_id)
+        services.publish, services.say = publisher, publisher.say
         dispatcher = Dispatcher(
             services.registry,
             services.authorizer,
@@ -79,10 +115,21 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
             services=services,
         )
         router = action_router(services)
+        services.approvals = approvals = approval_service(services, dispatcher, router)
         app[SERVICES], app[HTTP], app[ADAPTER] = services, http, adapter
         app[DISPATCHER] = dispatcher
-        app[BOT] = OpsBot(dispatcher, services.conversations, settings.bot_name, router)
+        app[BOT] = OpsBot(
+            dispatcher,
+            services.conversations,
+            settings.bot_name,
+            router,
+            approvals,
+            services.bot_storage,
+        )
+        scanner = asyncio.ensure_future(expire_forever(approvals, settings.approval_scan_seconds))
         yield
+        scanner.cancel()
+        await asyncio.gather(scanner, return_exceptions=True)
         await dispatcher.drain(grace_s=10)
         await services.tasks.drain(grace_s=10)
         await http.close()

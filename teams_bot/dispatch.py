@@ -8,7 +8,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from teams_bot.approvals.models import Approval
+from teams_bot.approvals.requests import pending_request, requester_of, where_of
+from teams_bot.approvals.service import Outcome
 from teams_bot.authz import Authorizer
 from teams_bot.commands.context import CommandContext, MentionedUser, Reply
 from teams_bot.commands.registry import BoundArguments, Command, CommandRegistry
@@ -21,11 +25,19 @@ from teams_bot.errors import (
 )
 from teams_bot.graph import GroupLookupError
 from teams_bot.identity import Caller, Where
+from teams_bot.logs import new_correlation_id
 from teams_bot.storage.audit import AuditLog, AuditRecord
 
 log = logging.getLogger(__name__)
 
 LateReply = Callable[[Reply], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class NeedsApproval:
+    """The command is allowed but policy wants other people to approve it first."""
+
+    request: dict[str, Any]  # see teams_bot.approvals.requests.pending_request
 
 
 @dataclass(frozen=True)
@@ -70,7 +82,7 @@ class Dispatcher:
     def tenant_allowed(self, tenant_id: str) -> bool:
         return not self.allowed_tenants or tenant_id in self.allowed_tenants
 
-    async def handle(self, request: Request, late_reply: LateReply) -> Reply:
+    async def handle(self, request: Request, late_reply: LateReply) -> Reply | NeedsApproval:
         started = time.perf_counter()
         caller = request.caller
         name, args, outcome, detail = request.text.split(" ", 1)[0], {}, "ok", ""
@@ -81,6 +93,10 @@ class Dispatcher:
             caller = await self.authorizer.identify(caller)
             ctx = self._context(request, caller)
             self._authorize(command, bound, ctx)
+            approval = self._approval_needed(request, command, bound, ctx)
+            if approval is not None:
+                outcome, detail = "approval", f"needs approval: {approval.request['rule']}"
+                return approval
             reply = await self._run(command, ctx, bound, late_reply)
             detail = _summary(reply)
             return reply
@@ -124,6 +140,51 @@ class Dispatcher:
             raise PermissionDeniedError(
                 decision.missing or command.permission, command.name, decision.reason
             )
+
+    def _approval_needed(
+        self, request: Request, command: Command, bound: BoundArguments, ctx: CommandContext
+    ) -> NeedsApproval | None:
+        arguments = named_arguments(command, bound)
+        needed = self.authorizer.approval_for(ctx.caller, ctx.where, command.name, arguments)
+        if needed is None:
+            return None
+        return NeedsApproval(
+            pending_request(
+                caller=ctx.caller,
+                where=ctx.where,
+                kind="command",
+                command=command.name,
+                text=request.text,
+                action_id="",
+                arguments=bound.for_audit(),
+                summary=request.text,
+                requirement=needed,
+                correlation_id=ctx.correlation_id,
+            )
+        )
+
+    async def run_approved(self, approval: Approval) -> Outcome:
+        """Run an approved command line as its requester, re-checking their permission now."""
+        caller = await self.authorizer.identify(
+            requester_of(
+                {
+                    "requester_id": approval.requester_id,
+                    "tenant_id": approval.tenant_id,
+                    "requester_name": approval.requester_name,
+                    "requester_teams_id": approval.requester_teams_id,
+                }
+            )
+        )
+        where = where_of(approval.where, approval.conversation_id, approval.tenant_id)
+        request = Request(approval.text, caller, where, new_correlation_id(), {})
+        try:
+            command, bound = self.registry.resolve(approval.text)
+            ctx = self._context(request, caller)
+            self._authorize(command, bound, ctx)
+            reply = await self.registry.invoke(command, ctx, bound)
+        except CommandError as exc:
+            return Outcome(False, str(exc), str(exc))
+        return Outcome(True, _summary(reply)[:300], reply)
 
     async def _run(
         self, command: Command, ctx: CommandContext, bound: BoundArguments, late_reply: LateReply

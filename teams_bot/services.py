@@ -35,6 +35,14 @@ async def _no_publisher(conversation_id: str, activity_id: str, content: dict[st
     log.warning("message %s changed but no publisher is attached", activity_id)
 
 
+Sayer = Callable[[str, Any], Awaitable[str]]  # post a Reply in a conversation; its message id
+
+
+async def _no_sayer(conversation_id: str, reply: Any) -> str:
+    log.warning("a message for %s was dropped: no sender is attached", conversation_id)
+    return ""
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -50,6 +58,8 @@ class Services:
     automation: AutomationConfig
     tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
     publish: Publisher = _no_publisher  # set by the Bot Framework layer: update a posted card
+    say: Sayer = _no_sayer  # set by the Bot Framework layer: post a new message
+    approvals: Any = None  # teams_bot.approvals.service.ApprovalService, set at start
     version: str = __version__
 
 

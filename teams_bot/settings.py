@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     graph_authority: str | None = None  # default: login.microsoftonline.com/<tenant>
     graph_cache_seconds: int = Field(default=300, ge=0, le=86400)
 
+    # Approvals: how often pending approvals are checked for expiry (every replica checks).
+    approval_scan_seconds: float = Field(default=15, gt=0, le=300)
+
     @field_validator("allowed_tenants", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:

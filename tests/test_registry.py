@@ -414,3 +414,12 @@ def test_render_command_minimal_and_variadic(registry: CommandRegistry) -> None:
     assert off is not None and on is not None
     assert render_command(off) == "**freeze off** — End the change freeze.\n\nUsage: `freeze off`"
     assert "- `reason...` (text; any number)" in render_command(on)
+
+
+def test_knows_recognises_command_words_only() -> None:
+    from teams_bot.app import command_registry
+
+    registry = command_registry()
+    assert registry.knows("help me") and registry.knows("/nodes failed")
+    assert registry.knows("APPROVE x")
+    assert not registry.knows("because prod is down") and not registry.knows("")

@@ -16,8 +16,10 @@ from typing import Any, Protocol
 from cards.common import with_notice
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.store import ActionRecord, ActionStore, CardRecord
+from teams_bot.approvals.requests import pending_request
 from teams_bot.errors import CommandError
 from teams_bot.identity import Caller, Where
+from teams_bot.logs import new_correlation_id
 from teams_bot.storage.audit import AuditLog, AuditRecord
 
 log = logging.getLogger(__name__)
@@ -41,8 +43,9 @@ class Press:
 class PressResult:
     card: Card | None  # what the presser sees now
     for_everyone: bool  # True: the card changed for everybody (update the message too)
-    outcome: str  # audit outcome: ok | refused | denied | duplicate | expired | error
+    outcome: str  # audit outcome: ok | refused | denied | duplicate | expired | error | approval
     message: str = ""  # why, in a sentence, when it is not "ok"
+    approval_request: dict[str, Any] | None = None  # set when policy wants approval first
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,10 @@ class Authorizer(Protocol):
         arguments: Mapping[str, object],
     ) -> Any: ...  # a Decision with .allowed and .reason
 
+    def approval_for(
+        self, caller: Caller, where: Where, command: str, arguments: Mapping[str, object]
+    ) -> Any: ...  # a Requirement, or None
+
 
 class VerbHandler(Protocol):
     group_member_verb: str | None  # set for "do all" buttons that cover per-target buttons
@@ -76,12 +83,18 @@ CardPublisher = Callable[[CardRecord, Card], Awaitable[None]]
 
 class ActionRouter:
     def __init__(
-        self, store: ActionStore, signer: ActionSigner, authorizer: Authorizer, audit: AuditLog
+        self,
+        store: ActionStore,
+        signer: ActionSigner,
+        authorizer: Authorizer,
+        audit: AuditLog,
+        publish: Callable[[str, str, Card], Awaitable[None]],
     ) -> None:
         self.store = store
         self.signer = signer
         self.authorizer = authorizer
         self.audit = audit
+        self.publish = publish
         self._verbs: dict[str, VerbHandler] = {}
         self._renderers: dict[str, CardRenderer] = {}
 
@@ -131,7 +144,55 @@ class ActionRouter:
             return record, self._for_presser(
                 card, PressResult(None, False, "denied", decision.reason)
             )
+        needed = self.authorizer.approval_for(caller, press.where, record.command, record.arguments)
+        if needed is not None:
+            return record, self._needs_approval(record, caller, press, card, needed)
         return record, await self._claim_and_start(record, caller, press, card)
+
+    def _needs_approval(
+        self, record: ActionRecord, caller: Caller, press: Press, card: CardRecord, needed: Any
+    ) -> PressResult:
+        request = pending_request(
+            caller=caller,
+            where=press.where,
+            kind="action",
+            command=record.command,
+            text="",
+            action_id=record.id,
+            arguments=record.arguments,
+            summary=describe(record),
+            requirement=needed,
+            correlation_id=press.correlation_id,
+        )
+        message = f"'{describe(record)}' needs approval ({request['rule_description']})."
+        shown = with_notice(self.render(card), message)
+        return PressResult(shown, False, "approval", message, approval_request=request)
+
+    async def start_approved(
+        self, action_id: str, caller: Caller, where: Where
+    ) -> tuple[bool, str]:
+        """Start an approved button's work as its requester; (started, what happened)."""
+        record = await self.store.get(action_id)
+        card = await self.store.card(record.card_id) if record else None
+        if record is None or card is None:
+            return False, "the button's action no longer exists"
+        press = Press(None, record.verb, caller, where, new_correlation_id())
+        refusal = await self._precheck(record, press)
+        if refusal is not None:
+            return False, refusal.message
+        caller = await self.authorizer.identify(caller)
+        decision = self.authorizer.check(
+            caller, where, record.permission, record.command, record.arguments
+        )
+        if not decision.allowed:
+            return False, str(decision.reason)
+        result = await self._claim_and_start(record, caller, press, card)
+        if result.outcome != "ok":
+            return False, result.message
+        updated = await self.store.card(card.id) or card
+        if updated.activity_id and result.card is not None:
+            await self.publish(updated.conversation_id, updated.activity_id, result.card)
+        return True, f"started: {describe(record)}"
 
     async def _precheck(self, record: ActionRecord, press: Press) -> PressResult | None:
         if record.state != "open":
@@ -210,6 +271,14 @@ class ActionRouter:
                 job_id=record.id if record else "",
             )
         )
+
+
+def describe(record: ActionRecord) -> str:
+    """One line of exactly what a button runs: "nodes reboot web-07, web-11"."""
+    targets = record.arguments.get("targets") or [record.arguments.get("target", "")]
+    shown = ", ".join(str(t) for t in targets[:10] if t)
+    more = f" and {len(targets) - 10} more" if len(targets) > 10 else ""
+    return f"{record.command} {shown}{more}".strip()
 
 
 def _refused(message: str) -> PressResult:

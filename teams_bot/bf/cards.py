@@ -82,3 +82,21 @@ class CardPublisher:
             await context.update_activity(card_message(content, activity_id, context.activity))
 
         await self._adapter.continue_conversation(reference, update, self._app_id)
+
+    async def say(self, conversation_id: str, reply: Any) -> str:
+        """Post `reply` (text or CardReply) as a new message in a known conversation."""
+        from teams_bot.bf.handler import to_activity
+
+        stored = await self._conversations.get(conversation_id)
+        if stored is None:
+            log.warning("cannot post to %s: no conversation reference", conversation_id)
+            return ""
+        reference = ConversationReference().deserialize(stored.reference)
+        sent: list[str] = []
+
+        async def send(context: TurnContext) -> None:
+            response = await context.send_activity(to_activity(reply))
+            sent.append(response.id if response else "")
+
+        await self._adapter.continue_conversation(reference, send, self._app_id)
+        return sent[0] if sent else ""

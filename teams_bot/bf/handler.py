@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount, ConversationReference
 
-from teams_bot.actions.router import ActionRouter
+from dialogs.approval import ApprovalDialogs
+from teams_bot.actions.router import ActionRouter, PressResult
+from teams_bot.approvals.service import VERBS as APPROVAL_VERBS
+from teams_bot.approvals.service import ApprovalService
 from teams_bot.bf.activity import (
     caller_of,
     command_text,
@@ -19,8 +23,9 @@ from teams_bot.bf.activity import (
 )
 from teams_bot.bf.cards import bad_invoke, invoke_response, press_from, share
 from teams_bot.commands.context import CardReply, Reply
-from teams_bot.dispatch import Dispatcher, Request
+from teams_bot.dispatch import Dispatcher, NeedsApproval, Request
 from teams_bot.logs import correlation_id, new_correlation_id
+from teams_bot.storage.bot_state import SqlBotStorage
 from teams_bot.storage.conversations import ConversationStore, StoredConversation
 
 log = logging.getLogger(__name__)
@@ -38,7 +43,8 @@ def to_activity(reply: Reply) -> Activity:
 
 
 class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
-    """Routes messages to the dispatcher and remembers every conversation it is part of."""
+    """Routes messages to the dispatcher, card presses to the routers, and remembers every
+    conversation it is part of (for proactive cards)."""
 
     def __init__(
         self,
@@ -46,13 +52,16 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         conversations: ConversationStore,
         bot_name: str,
         router: ActionRouter,
+        approvals: ApprovalService,
+        storage: SqlBotStorage,
     ) -> None:
         self.dispatcher = dispatcher
         self.conversations = conversations
         self.bot_name = bot_name
         self.router = router
+        self.approvals = approvals
+        self.dialogs = ApprovalDialogs(storage, self._file_with_reason)
         self._known: dict[str, str] = {}  # conversation id -> service url already stored
-        self.adapter_app_id = ""
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         correlation_id.set(new_correlation_id())
@@ -62,15 +71,17 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         await self._remember(activity)
         await super().on_turn(turn_context)
 
+    # -- typed commands -----------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         text, mentions = command_text(turn_context.activity)
-        if not text:
-            if turn_context.activity.value is not None:
-                await self.on_card_submit(turn_context)
-                return
-            text = "help"
+        if not text and turn_context.activity.value is not None:
+            await self.on_card_submit(turn_context)
+            return
+        if text and not self.dispatcher.registry.knows(text):
+            if await self.dialogs.continue_active(turn_context, text):
+                return  # it answered a question the bot asked (e.g. why approval is needed)
         request = Request(
-            text=text,
+            text=text or "help",
             caller=caller_of(turn_context.activity),
             where=where_of(turn_context.activity),
             correlation_id=correlation_id.get(),
@@ -78,13 +89,30 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         )
         reference = TurnContext.get_conversation_reference(turn_context.activity)
         reply = await self.dispatcher.handle(request, self._late_reply(turn_context, reference))
-        await self._send(turn_context, reply)
+        if isinstance(reply, NeedsApproval):
+            await self._request_approval(turn_context, reply.request)
+        else:
+            await self._send(turn_context, reply)
 
     async def _send(self, turn_context: TurnContext, reply: Reply) -> None:
         sent = await turn_context.send_activity(to_activity(reply))
         if isinstance(reply, CardReply) and reply.on_posted and sent and sent.id:
             await reply.on_posted(sent.id)
 
+    # -- approvals --------------------------------------------------------------------------
+    async def _request_approval(self, turn_context: TurnContext, request: dict[str, Any]) -> None:
+        """Ask why first when policy wants a reason; then post the approval card here."""
+        if request["require_reason"]:
+            await self.dialogs.begin(turn_context, request)
+        else:
+            await self._file_with_reason(turn_context, request, "")
+
+    async def _file_with_reason(
+        self, turn_context: TurnContext, request: dict[str, Any], reason: str
+    ) -> None:
+        await self._send(turn_context, await self.approvals.file(request, reason))
+
+    # -- card buttons -----------------------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         if turn_context.activity.name == "adaptiveCard/action":
             return await self._card_action(turn_context)
@@ -97,24 +125,34 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         action = value.get("action") if isinstance(value, dict) else None
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
             return InvokeResponse(status=400, body=bad_invoke("not an Action.Execute invoke"))
-        data = action.get("data")
-        token = data.get("actionId") if isinstance(data, dict) else None
-        press = press_from(turn_context, token, str(action.get("verb") or ""))
-        result = await self.router.press(press)
-        await share(turn_context, result)
+        raw = action.get("data")
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        result = await self._press(turn_context, data, str(action.get("verb") or ""))
         return InvokeResponse(status=200, body=invoke_response(result))
 
     async def on_card_submit(self, turn_context: TurnContext) -> None:
         """Action.Submit from clients without Universal Actions: a message carrying `value`."""
         value = turn_context.activity.value
-        token = value.get("actionId") if isinstance(value, dict) else None
-        verb = value.get("verb") if isinstance(value, dict) else None
-        result = await self.router.press(press_from(turn_context, token, verb))
-        if result.for_everyone:
-            await share(turn_context, result)
-        else:
+        data = value if isinstance(value, dict) else {}
+        result = await self._press(turn_context, data, data.get("verb"))
+        if not result.for_everyone and result.outcome != "ok":
             await turn_context.send_activity(to_activity(result.message))
 
+    async def _press(
+        self, turn_context: TurnContext, data: dict[str, Any], verb: str | None
+    ) -> PressResult:
+        press = press_from(turn_context, data.get("actionId"), verb)
+        if verb in APPROVAL_VERBS:
+            return await self.approvals.press(
+                press.token, verb, press.caller, press.where, data, press.correlation_id
+            )
+        result = await self.router.press(press)
+        await share(turn_context, result)
+        if result.approval_request is not None:
+            await self._request_approval(turn_context, result.approval_request)
+        return result
+
+    # -- late replies, welcome, conversation references -------------------------------------
     def _late_reply(self, turn_context: TurnContext, reference: ConversationReference):  # type: ignore[no-untyped-def]
         adapter = turn_context.adapter
         claims = turn_context.turn_state.get(adapter.BOT_IDENTITY_KEY)

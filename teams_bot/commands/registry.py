@@ -128,6 +128,11 @@ class CommandRegistry:
         """Commands to list in help for someone: not hidden, and `permitted(permission)`."""
         return [c for c in self.commands() if not c.hidden and permitted(c.permission)]
 
+    def knows(self, text: str) -> bool:
+        """True if `text` starts with a registered command word (cheap; no argument parsing)."""
+        words = text.strip().lstrip("/").split(maxsplit=1)
+        return bool(words) and any(name.split()[0] == words[0].lower() for name in self._commands)
+
     def resolve(self, text: str) -> tuple[Command, BoundArguments]:
         """Find the command named at the start of `text` and bind the rest to it."""
         tokens = scan(text)
