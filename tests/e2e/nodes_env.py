@@ -61,6 +61,12 @@ permissions = ["nodes.*", "release.*"]
 "{operator}" = ["operator"]
 "{lead}" = ["ops-lead"]
 
+[[approval_rules]]
+commands = ["release.rollback"]
+approvers = ["ops-lead"]
+expires = "30m"
+description = "rollbacks"
+
 [[argument_rules]]
 commands = ["nodes.reboot"]
 argument = "nodes"

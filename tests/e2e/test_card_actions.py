@@ -147,8 +147,12 @@ async def test_reboot_one_node_end_to_end(nodes_bot: BotUnderTest) -> None:
     assert all(c.activity_id == posted.message_id for c in puts)
     assert ran(record_path()) == [["reboot", "--", "web-07"]]
 
-    records = await bot.services.audit.query(user=ALICE.aad_object_id, last=10, kind="action")
-    outcomes = {r.outcome for r in records}
+    for _ in range(100):  # the job's own audit record follows its last card update
+        records = await bot.services.audit.query(user=ALICE.aad_object_id, last=10, kind="action")
+        outcomes = {r.outcome for r in records}
+        if "succeeded" in outcomes:
+            break
+        await asyncio.sleep(0.05)
     assert "ok" in outcomes and "succeeded" in outcomes
     press_record = next(r for r in records if r.outcome == "ok")
     assert press_record.aad_object_id == ALICE.aad_object_id
@@ -299,3 +303,32 @@ async def test_action_submit_path_runs_the_same_checks(nodes_bot: BotUnderTest) 
     await bot.post(submit)
     await wait_until(_has_run(1))
     assert ran(record_path()) == [["reboot", "--", "web-07"]]
+
+
+async def test_rollback_button_needs_approval_then_runs_once(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    rollback = next(a for t, a in posted.buttons.items() if t.startswith("Rollback"))
+    answer = await press(bot, posted, rollback, user=ALICE)
+    assert "needs approval" in card_text(answer["value"])
+    await bot.sim.wait_for_calls(1)
+    (approval,) = await bot.services.approvals.store.open_for(ALICE.aad_object_id)
+    assert approval.kind == "action" and "web-2026.11.20-3" in approval.summary
+    assert ran(record_path()) == [], "nothing runs before approval"
+
+    card = bot.services.approvals.card(approval)
+    approve = next(a for a in executes(card) if a["verb"] == "approval.approve")
+    invoke = bot.teams.card_action_invoke(
+        "approval.approve",
+        approve["data"],
+        user=LENA,
+        where="channel",
+        reply_to_id=approval.activity_id,
+    )
+    invoke["conversation"]["id"] = posted.conversation_id
+    assert (await bot.post(invoke)).status == 200
+    await wait_until(_has_run(1))
+    await asyncio.sleep(0.3)
+    assert ran(record_path()) == [["rollback", "--", "web-2026.11.20-3"]]
+    again = await press(bot, posted, rollback, user=LENA)
+    assert "Already handled" in card_text(again["value"])
