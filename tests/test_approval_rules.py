@@ -72,12 +72,20 @@ def test_every_key() -> None:
 
 def test_example_policy_has_approval_rules() -> None:
     policy = load_policy(EXAMPLE)
-    assert [r.place for r in policy.approval_rules] == ["approval_rules[1]", "approval_rules[2]"]
+    assert [r.place for r in policy.approval_rules] == [
+        "approval_rules[1]", "approval_rules[2]", "approval_rules[3]"
+    ]
     prod = Authorizer(policy, None).approval_for(
         caller(), HERE, "deploy", {"service": "api", "env": "PROD"}
     )
     assert prod == Requirement(
-        "approval_rules[1]", "production deploys", ("ops-lead",), 2, True, timedelta(minutes=30)
+        "approval_rules[2]", "production deploys", ("ops-lead",), 2, True, timedelta(minutes=30)
+    )
+    rollback = Authorizer(policy, None).approval_for(
+        caller(), HERE, "release rollback", {"release": "web-1"}
+    )
+    assert rollback == Requirement(
+        "approval_rules[1]", "release rollbacks", ("ops-lead",), 1, True, timedelta(minutes=30)
     )
 
 
