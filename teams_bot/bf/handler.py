@@ -78,6 +78,7 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
             await self.on_card_submit(turn_context)
             return
         if text and not self.dispatcher.registry.knows(text):
+            turn_context.activity.text = text  # dialogs read the text without the bot's mention
             if await self.dialogs.continue_active(turn_context, text):
                 return  # it answered a question the bot asked (e.g. why approval is needed)
         request = Request(

@@ -64,6 +64,7 @@ permissions = ["nodes.*", "release.*"]
 [[approval_rules]]
 commands = ["release.rollback"]
 approvers = ["ops-lead"]
+require_reason = true
 expires = "30m"
 description = "rollbacks"
 

@@ -311,8 +311,14 @@ async def test_rollback_button_needs_approval_then_runs_once(nodes_bot: BotUnder
     rollback = next(a for t, a in posted.buttons.items() if t.startswith("Rollback"))
     answer = await press(bot, posted, rollback, user=ALICE)
     assert "needs approval" in card_text(answer["value"])
-    await bot.sim.wait_for_calls(1)
+    (question,) = await bot.sim.wait_for_calls(1)
+    assert "Why do you need it?" in visible_text(question.body)
+    reply = bot.teams.channel_message("<at>opsbot</at> web is down since the release", user=ALICE)
+    reply["conversation"]["id"] = posted.conversation_id
+    assert (await bot.post(reply)).status in (200, 201)
+    await bot.sim.wait_for_calls(2)
     (approval,) = await bot.services.approvals.store.open_for(ALICE.aad_object_id)
+    assert approval.reason == "web is down since the release"
     assert approval.kind == "action" and "web-2026.11.20-3" in approval.summary
     assert ran(record_path()) == [], "nothing runs before approval"
 
