@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from teams_bot import __version__
+from teams_bot.console import main as console_command
 from teams_bot.logs import configure_logging
 from teams_bot.manifest import command as manifest_command
 from teams_bot.policy import PolicyError, load_policy
@@ -37,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--user", help="AAD object id, or part of a display name")
     audit.add_argument("--last", type=int, default=20, help="how many records (default 20)")
     manifest_command.add_parser(sub)
+    console_command.add_parser(sub)
     return parser
 
 
@@ -53,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check-config": _check_config,
         "audit": _audit,
         "manifest": manifest_command.run,
+        "console": console_command.run,
     }
     return handlers[args.command](settings, args)
 
