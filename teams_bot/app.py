@@ -29,7 +29,7 @@ from teams_bot.commands.builtins import builtins
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.dispatch import Dispatcher, apology
 from teams_bot.features import approvals as approval_commands
-from teams_bot.features import nodes
+from teams_bot.features import nodes, nodes_card
 from teams_bot.identity import Caller
 from teams_bot.logs import correlation_id
 from teams_bot.services import Services, build_services
@@ -125,6 +125,7 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
             router,
             approvals,
             services.bot_storage,
+            {nodes_card.REFRESH_VERB: nodes.NodesCardView(services).refresh},
         )
         scanner = asyncio.ensure_future(expire_forever(approvals, settings.approval_scan_seconds))
         yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,11 +25,14 @@ from teams_bot.bf.activity import (
 from teams_bot.bf.cards import bad_invoke, invoke_response, press_from, share
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.dispatch import Dispatcher, NeedsApproval, Request
+from teams_bot.identity import Caller, Where
 from teams_bot.logs import correlation_id, new_correlation_id
 from teams_bot.storage.bot_state import SqlBotStorage
 from teams_bot.storage.conversations import ConversationStore, StoredConversation
 
 log = logging.getLogger(__name__)
+
+Refresher = Callable[[object, Caller, Where], Awaitable[dict[str, Any] | None]]
 
 
 def to_activity(reply: Reply) -> Activity:
@@ -54,12 +58,14 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         router: ActionRouter,
         approvals: ApprovalService,
         storage: SqlBotStorage,
+        refreshers: Mapping[str, Refresher],
     ) -> None:
         self.dispatcher = dispatcher
         self.conversations = conversations
         self.bot_name = bot_name
         self.router = router
         self.approvals = approvals
+        self.refreshers = refreshers  # verb -> per-viewer card view (Universal Actions refresh)
         self.dialogs = ApprovalDialogs(storage, self._file_with_reason)
         self._known: dict[str, str] = {}  # conversation id -> service url already stored
 
@@ -143,6 +149,12 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         self, turn_context: TurnContext, data: dict[str, Any], verb: str | None
     ) -> PressResult:
         press = press_from(turn_context, data.get("actionId"), verb)
+        refresher = self.refreshers.get(verb or "")
+        if refresher is not None:
+            view = await refresher(press.token, press.caller, press.where)
+            if view is None:
+                return PressResult(None, False, "refused", "This card can't be refreshed.")
+            return PressResult(view, False, "ok")
         if verb in APPROVAL_VERBS:
             return await self.approvals.press(
                 press.token, verb, press.caller, press.where, data, press.correlation_id

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cards import VERB_NODE_REBOOT, VERB_NODES_REBOOT_ALL, VERB_RELEASE_ROLLBACK
+from cards.common import with_notice
 from teams_bot.actions.router import ActionRouter, Claim, Press
 from teams_bot.actions.store import ActionRecord, CardRecord
 from teams_bot.automation.models import JobResult
@@ -16,7 +17,7 @@ from teams_bot.commands.context import CardReply, CommandContext, Reply
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.errors import CommandError
 from teams_bot.features import nodes_card
-from teams_bot.identity import Caller
+from teams_bot.identity import Caller, Where
 from teams_bot.services import Services
 from teams_bot.storage.audit import AuditRecord
 
@@ -46,7 +47,7 @@ async def nodes_failed(ctx: CommandContext, *, cluster: str | None = None) -> Re
     card = CardRecord(
         id=services.signer.new_id(),
         kind=nodes_card.KIND,
-        data=nodes_card.initial_data(found, cluster, who, now),
+        data=nodes_card.initial_data(found, cluster, who, now, ctx.caller.teams_id),
         tenant_id=ctx.caller.tenant_id,
         conversation_id=ctx.where.conversation_id,
         created_at=now,
@@ -251,6 +252,29 @@ class Rollback(_JobHandler):
             return data
 
         return change
+
+
+class NodesCardView:
+    """Universal Actions refresh: each viewer's own view, without buttons they may not use."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def refresh(self, token: object, caller: Caller, where: Where) -> dict[str, Any] | None:
+        card_id = nodes_card.card_id_of(self.services.signer, token)
+        card = await self.services.actions.card(card_id) if card_id else None
+        if card is None or card.tenant_id != caller.tenant_id:
+            return None
+        caller = await self.services.authorizer.identify(caller)
+        check = self.services.authorizer.check
+        reboot = check(caller, where, "nodes.reboot", "nodes reboot", {"nodes": []})
+        rollback = check(caller, where, "release.rollback", "release rollback", {})
+        view = nodes_card.render(
+            card, self.services.signer, may_act=(reboot.allowed, rollback.allowed)
+        )
+        if not reboot.allowed:
+            view = with_notice(view, f"Your view: no Reboot buttons. {reboot.reason}")
+        return view
 
 
 def register(router: ActionRouter, services: Services) -> None:

@@ -21,12 +21,19 @@ from teams_bot.automation.models import NodeInfo
 
 KIND = "failed_nodes"
 PAGE_SIZE = 25
+REFRESH_VERB = "card.refresh"
+_REFRESH_PREFIX = "card-"
 
 
 def initial_data(
-    found: Sequence[NodeInfo], cluster: str | None, requested_by: str, at: datetime
+    found: Sequence[NodeInfo],
+    cluster: str | None,
+    requested_by: str,
+    at: datetime,
+    requester_teams_id: str = "",
 ) -> dict[str, Any]:
     return {
+        "requester_teams_id": requester_teams_id,
         "cluster": cluster,
         "release": broken_release(found),
         "nodes": [_node(n) for n in found],
@@ -58,9 +65,28 @@ def progress_entry(state: str, by: str, detail: str = "") -> dict[str, str]:
     return {"state": state, "by": by, "at": datetime.now(UTC).isoformat(), "detail": detail}
 
 
-def render(card: CardRecord, signer: ActionSigner) -> dict[str, Any]:
+def refresh_token(signer: ActionSigner, card_id: str) -> str:
+    return signer.token(_REFRESH_PREFIX + card_id)
+
+
+def card_id_of(signer: ActionSigner, token: object) -> str | None:
+    inner = signer.verify(token)
+    return (
+        inner.removeprefix(_REFRESH_PREFIX) if inner and inner.startswith(_REFRESH_PREFIX) else None
+    )
+
+
+def render(
+    card: CardRecord, signer: ActionSigner, *, may_act: tuple[bool, bool] = (True, True)
+) -> dict[str, Any]:
+    """The card; `may_act` = (may reboot, may roll back) for one viewer's own view."""
     data = card.data
-    buttons = data["buttons"]
+    may_reboot, may_rollback = may_act
+    buttons = (
+        data["buttons"] if may_reboot else {**data["buttons"], "reboot": {}, "reboot_all": None}
+    )
+    if not may_rollback:
+        buttons = {**buttons, "rollback": None}
     rollback_state = data.get("rollback")
     actions = NodeActions(
         reboot={node: signer.token(aid) for node, aid in buttons["reboot"].items()},
@@ -78,6 +104,9 @@ def render(card: CardRecord, signer: ActionSigner) -> dict[str, Any]:
         at=datetime.fromisoformat(data["at"]),
         page_size=PAGE_SIZE,
         progress={k: _progress(v) for k, v in data["progress"].items()},
+        refresh_verb=REFRESH_VERB,
+        refresh_user_ids=[data["requester_teams_id"]] if data.get("requester_teams_id") else [],
+        refresh_action_id=refresh_token(signer, card.id),
     )
     return _with_rollback_notice(drawn, data["release"], rollback_state)
 

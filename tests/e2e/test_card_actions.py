@@ -67,8 +67,8 @@ async def post_card(bot: BotUnderTest, user: User = BOB) -> Posted:
     card = call.body["attachments"][0]["content"]
     buttons = {}
     for action in executes(card):
-        key = action["title"]
-        buttons[key] = action
+        if "title" in action:  # the card's refresh action has none
+            buttons[action["title"]] = action
     token = next(iter(buttons.values()))["data"]["actionId"]
     record = await bot.services.actions.get(bot.services.signer.verify(token) or "")
     stored = await bot.services.actions.card(record.card_id)  # type: ignore[union-attr]
@@ -338,3 +338,17 @@ async def test_rollback_button_needs_approval_then_runs_once(nodes_bot: BotUnder
     assert ran(record_path()) == [["rollback", "--", "web-2026.11.20-3"]]
     again = await press(bot, posted, rollback, user=LENA)
     assert "Already handled" in card_text(again["value"])
+
+
+async def test_refresh_gives_each_viewer_their_own_buttons(nodes_bot: BotUnderTest) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot, user=BOB)
+    refresh = posted.card["refresh"]
+    assert refresh["userIds"] == [BOB.teams_id] and refresh["action"]["verb"] == "card.refresh"
+    action = refresh["action"]
+    as_bob = await press(bot, posted, action, user=BOB)
+    assert not [a for a in executes(as_bob["value"]) if a["verb"] == "nodes.reboot"]
+    assert "nodes.reboot" in card_text(as_bob["value"])
+    as_alice = await press(bot, posted, action, user=ALICE)
+    assert [a for a in executes(as_alice["value"]) if a["verb"] == "nodes.reboot"]
+    assert ran(record_path()) == [] and not bot.sim.calls, "a refresh changes nothing"
