@@ -101,7 +101,8 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
         http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
         services = await build_services(settings, registry, http)
         auth = GuardedAuthentication(settings)
-        await install_metadata(metadata_urls(settings), http)
+        if settings.auth_enabled:  # local development mode checks no tokens: nothing to fetch
+            await install_metadata(metadata_urls(settings), http)
         adapter = OpsAdapter(auth, ConnectorSender(http))
         adapter.on_turn_error = _on_turn_error
         publisher = CardPublisher(adapter, services.conversations, auth.app_id)
