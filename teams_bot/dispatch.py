@@ -7,12 +7,12 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from teams_bot.approvals.models import Approval
 from teams_bot.approvals.requests import pending_request, requester_of, where_of
 from teams_bot.approvals.service import Outcome
+from teams_bot.auditing import audit_record
 from teams_bot.authz import Authorizer
 from teams_bot.commands.context import CommandContext, MentionedUser, Reply
 from teams_bot.commands.registry import BoundArguments, Command, CommandRegistry
@@ -26,7 +26,7 @@ from teams_bot.errors import (
 from teams_bot.graph import GroupLookupError
 from teams_bot.identity import Caller, Where
 from teams_bot.logs import new_correlation_id
-from teams_bot.storage.audit import AuditLog, AuditRecord
+from teams_bot.storage.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -232,23 +232,17 @@ class Dispatcher:
         detail: str,
         elapsed_ms: float,
     ) -> None:
-        where = request.where
         await self.audit.append(
-            AuditRecord(
-                at=datetime.now(UTC),
-                correlation_id=request.correlation_id,
-                kind="command",
-                tenant_id=caller.tenant_id,
-                aad_object_id=caller.aad_object_id,
-                display_name=caller.display_name,
-                team_id=where.team_id,
-                channel_id=where.channel_id,
-                conversation_id=where.conversation_id,
-                command=command[:200],
+            audit_record(
+                "command",
+                caller,
+                request.where,
+                command=command,
                 arguments=args,
                 outcome=outcome,
-                detail=detail[:500],
-                duration_ms=round(elapsed_ms, 3),
+                detail=detail,
+                correlation_id=request.correlation_id,
+                duration_ms=elapsed_ms,
             )
         )
 

@@ -17,10 +17,11 @@ from cards.common import with_notice
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.store import ActionRecord, ActionStore, CardRecord
 from teams_bot.approvals.requests import pending_request
+from teams_bot.auditing import audit_record
 from teams_bot.errors import CommandError
 from teams_bot.identity import Caller, Where
 from teams_bot.logs import new_correlation_id
-from teams_bot.storage.audit import AuditLog, AuditRecord
+from teams_bot.storage.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -253,21 +254,16 @@ class ActionRouter:
         if record is not None:
             arguments.update(record.arguments)
         await self.audit.append(
-            AuditRecord(
-                at=datetime.now(UTC),
-                correlation_id=press.correlation_id,
-                kind="action",
-                tenant_id=caller.tenant_id,
-                aad_object_id=caller.aad_object_id,
-                display_name=caller.display_name,
-                team_id=where.team_id,
-                channel_id=where.channel_id,
-                conversation_id=where.conversation_id,
-                command=record.command if record else f"button {press.verb}"[:200],
+            audit_record(
+                "action",
+                caller,
+                where,
+                command=record.command if record else f"button {press.verb}",
                 arguments=arguments,
                 outcome=result.outcome,
-                detail=result.message[:500],
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                detail=result.message,
+                correlation_id=press.correlation_id,
+                duration_ms=(time.perf_counter() - started) * 1000,
                 job_id=record.id if record else "",
             )
         )

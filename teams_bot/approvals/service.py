@@ -19,10 +19,10 @@ from teams_bot.approvals import render
 from teams_bot.approvals.models import Approval, ApprovalState, VoteResult, new_approval_id
 from teams_bot.approvals.requests import requester_of, where_of
 from teams_bot.approvals.store import ApprovalStore
+from teams_bot.auditing import audit_record
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.identity import Caller, Where
 from teams_bot.services import Services
-from teams_bot.storage.audit import AuditRecord
 
 log = logging.getLogger(__name__)
 
@@ -252,23 +252,17 @@ class ApprovalService:
         correlation_id: str,
         duration_ms: float = 0.0,
     ) -> None:
-        where = approval.where
         await self.services.audit.append(
-            AuditRecord(
-                at=datetime.now(UTC),
-                correlation_id=correlation_id,
-                kind="approval",
-                tenant_id=approval.tenant_id,
-                aad_object_id=who.aad_object_id,
-                display_name=who.display_name,
-                team_id=where.get("team_id", ""),
-                channel_id=where.get("channel_id", ""),
-                conversation_id=approval.conversation_id,
+            audit_record(
+                "approval",
+                who,
+                self.where_of(approval),
                 command=approval.command,
                 arguments={"approval": approval.id, **approval.arguments},
                 outcome=outcome,
-                detail=detail[:500],
-                duration_ms=round(duration_ms, 3),
+                detail=detail,
+                correlation_id=correlation_id,
+                duration_ms=duration_ms,
                 job_id=approval.id,
             )
         )

@@ -12,6 +12,7 @@ from cards import VERB_NODE_REBOOT, VERB_NODES_REBOOT_ALL, VERB_RELEASE_ROLLBACK
 from cards.common import with_notice
 from teams_bot.actions.router import ActionRouter, Claim, Press
 from teams_bot.actions.store import ActionRecord, CardRecord
+from teams_bot.auditing import audit_record
 from teams_bot.automation.models import JobResult
 from teams_bot.commands.context import CardReply, CommandContext, Reply
 from teams_bot.commands.registry import CommandRegistry
@@ -19,7 +20,6 @@ from teams_bot.errors import CommandError
 from teams_bot.features import nodes_card
 from teams_bot.identity import Caller, Where
 from teams_bot.services import Services
-from teams_bot.storage.audit import AuditRecord
 
 log = logging.getLogger(__name__)
 
@@ -198,23 +198,18 @@ class _JobHandler:
     async def _audit(
         self, claim: Claim, caller: Caller, press: Press, state: str, started: float
     ) -> None:
-        action, where = claim.action, press.where
+        action = claim.action
         await self.services.audit.append(
-            AuditRecord(
-                at=datetime.now(UTC),
-                correlation_id=press.correlation_id,
-                kind="action",
-                tenant_id=caller.tenant_id,
-                aad_object_id=caller.aad_object_id,
-                display_name=caller.display_name,
-                team_id=where.team_id,
-                channel_id=where.channel_id,
-                conversation_id=where.conversation_id,
+            audit_record(
+                "action",
+                caller,
+                press.where,
                 command=action.command,
                 arguments={"targets": claim.targets, "verb": action.verb},
                 outcome="succeeded" if state == "done" else "failed",
                 detail=f"{self.action} finished: {state}",
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+                correlation_id=press.correlation_id,
+                duration_ms=(time.perf_counter() - started) * 1000,
                 job_id=action.id,
             )
         )
