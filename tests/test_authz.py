@@ -150,7 +150,8 @@ def test_channel_rules_refuse(where: Where, reason: str) -> None:
 def test_channel_rules_leave_other_commands_alone() -> None:
     authz = Authorizer(example(), None)
     for where in (PERSONAL, GROUP_CHAT, OTHER_CHANNEL, Where("?", "meeting")):
-        assert authz.check(caller(roles=["viewer"]), where, "nodes.read", "nodes failed", {}).allowed
+        viewer = caller(roles=["viewer"])
+        assert authz.check(viewer, where, "nodes.read", "nodes failed", {}).allowed
 
 
 def test_channel_allow_list_by_channel_id() -> None:
