@@ -94,7 +94,9 @@ def test_allowed_tenants_accept_comma_separated_values(monkeypatch: pytest.Monke
 
 def test_effective_settings_never_show_secret_values() -> None:
     settings = load_settings(
-        _env_file=None, MicrosoftAppId="a", MicrosoftAppPassword="pw-123456",
+        _env_file=None,
+        MicrosoftAppId="a",
+        MicrosoftAppPassword="pw-123456",
         action_secret="x" * 20,
     )
     shown = effective_settings(settings)
@@ -105,3 +107,83 @@ def test_effective_settings_never_show_secret_values() -> None:
 def test_settings_error_is_raised_for_missing_password() -> None:
     with pytest.raises(SettingsError, match="MicrosoftAppPassword"):
         load_settings(_env_file=None, MicrosoftAppId="a", action_secret="x" * 20)
+
+
+def test_audit_command_reads_the_log(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from teams_bot.storage.audit import AuditLog, AuditRecord
+    from teams_bot.storage.db import Database, default_sqlite_url
+
+    async def seed() -> None:
+        db = await Database.connect(default_sqlite_url(tmp_path / "data"))
+        await db.migrate()
+        for who, command in (("Ada Lovelace", "whoami"), ("Bob Builder", "nodes failed")):
+            await AuditLog(db).append(
+                AuditRecord(
+                    at=datetime.now(UTC),
+                    correlation_id="c0ffee",
+                    kind="command",
+                    tenant_id="t",
+                    aad_object_id=f"oid-{who[:3]}",
+                    display_name=who,
+                    team_id="",
+                    channel_id="",
+                    conversation_id="c",
+                    command=command,
+                    arguments={"password": "hunter2"},
+                    outcome="ok",
+                    detail="",
+                    duration_ms=1.5,
+                )
+            )
+        await db.close()
+
+    asyncio.run(seed())
+    env = {"TEAMS_BOT_DATA_DIR": str(tmp_path / "data")}
+    result = run_cli("audit", "--user", "bob", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Bob Builder nodes failed" in result.stdout and "Ada" not in result.stdout
+    assert "hunter2" not in result.stdout, "secret-looking arguments are redacted"
+    everyone = run_cli("audit", "--last", "5", cwd=tmp_path, env=env).stdout.splitlines()
+    assert len(everyone) == 2 and "Bob Builder" in everyone[0], "newest first"
+
+
+def test_serve_starts_answers_health_and_stops_cleanly(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "TEAMS_BOT_"))}
+    clean["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
+                    assert resp.status == 200 and b"reachable" in resp.read()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the bot did not come up")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+            assert b"alive" in resp.read()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    assert server.returncode == 0, stderr
+    assert "LOCAL DEVELOPMENT MODE" in stderr and "Traceback" not in stderr
+    assert (tmp_path / "data" / "teams-bot.db").exists()
