@@ -15,7 +15,7 @@ from msrest.serialization import Model
 from teams_bot import __version__
 from teams_bot.actions.router import ActionRouter
 from teams_bot.approvals.models import Approval
-from teams_bot.approvals.requests import where_of
+from teams_bot.approvals.requests import place, requester
 from teams_bot.approvals.scanner import expire_forever
 from teams_bot.approvals.service import ApprovalService, Outcome
 from teams_bot.approvals.store import ApprovalStore
@@ -30,7 +30,6 @@ from teams_bot.commands.registry import CommandRegistry
 from teams_bot.dispatch import Dispatcher, apology
 from teams_bot.features import approvals as approval_commands
 from teams_bot.features import nodes, nodes_card
-from teams_bot.identity import Caller
 from teams_bot.logs import correlation_id
 from teams_bot.services import Services, build_services
 from teams_bot.settings import Settings
@@ -73,14 +72,9 @@ def approval_service(
     async def execute(approval: Approval) -> Outcome:
         if approval.kind == "command":
             return await dispatcher.run_approved(approval)
-        requester = Caller(
-            approval.requester_id,
-            approval.tenant_id,
-            approval.requester_name,
-            approval.requester_teams_id,
+        started, text = await router.start_approved(
+            approval.action_id, requester(approval), place(approval)
         )
-        where = where_of(approval.where, approval.conversation_id, approval.tenant_id)
-        started, text = await router.start_approved(approval.action_id, requester, where)
         return Outcome(started, text)
 
     return ApprovalService(services, ApprovalStore(services.db), execute)
@@ -114,6 +108,7 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
             allowed_tenants=settings.allowed_tenants,
             deadline_s=settings.turn_deadline_seconds,
             services=services,
+            tasks=services.tasks,
         )
         router = action_router(services)
         services.approvals = approvals = approval_service(services, dispatcher, router)
@@ -132,7 +127,6 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
         yield
         scanner.cancel()
         await asyncio.gather(scanner, return_exceptions=True)
-        await dispatcher.drain(grace_s=10)
         await services.tasks.drain(grace_s=10)
         await http.close()
         await services.db.close()

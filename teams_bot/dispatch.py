@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from teams_bot.approvals.models import Approval
-from teams_bot.approvals.requests import pending_request, requester_of, where_of
+from teams_bot.approvals.requests import pending_request, place, requester
 from teams_bot.approvals.service import Outcome
 from teams_bot.auditing import audit_record
 from teams_bot.authz import Authorizer
+from teams_bot.background import BackgroundTasks
 from teams_bot.commands.context import CommandContext, MentionedUser, Reply
 from teams_bot.commands.registry import BoundArguments, Command, CommandRegistry
 from teams_bot.errors import (
@@ -70,6 +71,7 @@ class Dispatcher:
         allowed_tenants: list[str],
         deadline_s: float,
         services: object,
+        tasks: BackgroundTasks,
     ) -> None:
         self.registry = registry
         self.authorizer = authorizer
@@ -77,7 +79,7 @@ class Dispatcher:
         self.allowed_tenants = set(allowed_tenants)
         self.deadline_s = deadline_s
         self.services = services
-        self._background: set[asyncio.Task[Reply]] = set()
+        self.tasks = tasks
 
     def tenant_allowed(self, tenant_id: str) -> bool:
         return not self.allowed_tenants or tenant_id in self.allowed_tenants
@@ -165,17 +167,8 @@ class Dispatcher:
 
     async def run_approved(self, approval: Approval) -> Outcome:
         """Run an approved command line as its requester, re-checking their permission now."""
-        caller = await self.authorizer.identify(
-            requester_of(
-                {
-                    "requester_id": approval.requester_id,
-                    "tenant_id": approval.tenant_id,
-                    "requester_name": approval.requester_name,
-                    "requester_teams_id": approval.requester_teams_id,
-                }
-            )
-        )
-        where = where_of(approval.where, approval.conversation_id, approval.tenant_id)
+        caller = await self.authorizer.identify(requester(approval))
+        where = place(approval)
         request = Request(approval.text, caller, where, new_correlation_id(), {})
         try:
             command, bound = self.registry.resolve(approval.text)
@@ -213,14 +206,7 @@ class Dispatcher:
             await late_reply(reply)
             return reply
 
-        runner = asyncio.ensure_future(deliver())
-        self._background.add(runner)
-        runner.add_done_callback(self._background.discard)
-
-    async def drain(self, grace_s: float) -> None:
-        """Wait for commands still running in the background (used at shutdown)."""
-        if self._background:
-            await asyncio.wait(self._background, timeout=grace_s)
+        self.tasks.spawn(deliver(), f"late reply {ctx.correlation_id}")
 
     async def _audit(
         self,

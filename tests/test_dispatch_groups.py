@@ -11,6 +11,7 @@ import pytest
 
 from teams_bot.app import command_registry
 from teams_bot.authz import Authorizer
+from teams_bot.background import BackgroundTasks
 from teams_bot.commands.context import CardReply
 from teams_bot.dispatch import Dispatcher, Request
 from teams_bot.graph import GraphGroupResolver
@@ -62,6 +63,7 @@ async def dispatcher(
             allowed_tenants=[],
             deadline_s=5,
             services=services,
+            tasks=BackgroundTasks(),
         )
 
 

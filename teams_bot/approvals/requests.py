@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from teams_bot.approvals.models import Requirement
+from teams_bot.approvals.models import Approval, Requirement
 from teams_bot.identity import Caller, Where
 
 
@@ -66,6 +66,21 @@ def requester_of(request: Mapping[str, Any]) -> Caller:
         display_name=request["requester_name"],
         teams_id=request.get("requester_teams_id", ""),
     )
+
+
+def requester(approval: Approval) -> Caller:
+    """The person who asked for an approval, as they were identified when asking."""
+    return Caller(
+        aad_object_id=approval.requester_id,
+        tenant_id=approval.tenant_id,
+        display_name=approval.requester_name,
+        teams_id=approval.requester_teams_id,
+    )
+
+
+def place(approval: Approval) -> Where:
+    """Where an approval was asked for."""
+    return where_of(approval.where, approval.conversation_id, approval.tenant_id)
 
 
 def where_of(stored: Mapping[str, str], conversation_id: str, tenant_id: str) -> Where:

@@ -17,7 +17,7 @@ from typing import Any
 from teams_bot.actions.router import PressResult
 from teams_bot.approvals import render
 from teams_bot.approvals.models import Approval, ApprovalState, VoteResult, new_approval_id
-from teams_bot.approvals.requests import requester_of, where_of
+from teams_bot.approvals.requests import place, requester, requester_of
 from teams_bot.approvals.store import ApprovalStore
 from teams_bot.auditing import audit_record
 from teams_bot.commands.context import CardReply, Reply
@@ -187,16 +187,9 @@ class ApprovalService:
         await self._publish(done)
         if outcome.reply is not None:
             await self._say(done, outcome.reply)
-        requester = requester_of(
-            {
-                "requester_id": done.requester_id,
-                "tenant_id": done.tenant_id,
-                "requester_name": done.requester_name,
-            }
-        )
         await self._audit(
             done,
-            requester,
+            requester(done),
             state,
             outcome.text,
             correlation_id,
@@ -256,7 +249,7 @@ class ApprovalService:
             audit_record(
                 "approval",
                 who,
-                self.where_of(approval),
+                place(approval),
                 command=approval.command,
                 arguments={"approval": approval.id, **approval.arguments},
                 outcome=outcome,
@@ -266,9 +259,6 @@ class ApprovalService:
                 job_id=approval.id,
             )
         )
-
-    def where_of(self, approval: Approval) -> Where:
-        return where_of(approval.where, approval.conversation_id, approval.tenant_id)
 
 
 def _line(approval: Approval) -> str:

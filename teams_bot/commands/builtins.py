@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from cards import HelpCommand, HelpGroup, RoleGrant, WhoAmI, help_card, whoami_card
 from teams_bot.commands.context import CardReply, CommandContext, Reply
 from teams_bot.commands.helptext import render_command, render_index
+from teams_bot.commands.parser import similar
 from teams_bot.commands.registry import Command, CommandRegistry
 from teams_bot.errors import CommandError, UnknownCommandError
 from teams_bot.policy import allows
@@ -31,7 +32,7 @@ async def help_command(ctx: CommandContext, *topic: str) -> Reply:
     command = registry.get(name)
     if command is None or command.hidden:
         names = [c.name for c in visible]
-        raise UnknownCommandError(name, _close(name, names))
+        raise UnknownCommandError(name, similar(name, names))
     return render_command(command)
 
 
@@ -43,12 +44,6 @@ def _groups(commands: list[Command]) -> list[HelpGroup]:
         )
     order = sorted(grouped, key=lambda g: (g != "General", g))
     return [HelpGroup(title, grouped[title]) for title in order]
-
-
-def _close(name: str, names: list[str]) -> list[str]:
-    import difflib
-
-    return difflib.get_close_matches(name, names, n=3, cutoff=0.6)
 
 
 @builtins.command("whoami", permission="whoami", group="General")
