@@ -16,7 +16,7 @@ from teams_bot import __version__
 from teams_bot.actions.router import ActionRouter
 from teams_bot.approvals.models import Approval
 from teams_bot.approvals.requests import place, requester
-from teams_bot.approvals.scanner import expire_forever
+from teams_bot.approvals.scanner import Scan, maintain_forever
 from teams_bot.approvals.service import ApprovalService, Outcome
 from teams_bot.approvals.store import ApprovalStore
 from teams_bot.bf.adapter import OpsAdapter
@@ -123,7 +123,16 @@ def _lifecycle(settings: Settings, registry: CommandRegistry) -> Any:
             services.bot_storage,
             {nodes_card.REFRESH_VERB: nodes.NodesCardView(services).refresh},
         )
-        scanner = asyncio.ensure_future(expire_forever(approvals, settings.approval_scan_seconds))
+
+        async def interrupted_buttons() -> list[object]:
+            return list(await nodes.recover_interrupted(services))
+
+        scans: list[Scan] = [
+            approvals.expire_due,
+            approvals.recover_interrupted,
+            interrupted_buttons,
+        ]
+        scanner = asyncio.ensure_future(maintain_forever(scans, settings.approval_scan_seconds))
         yield
         scanner.cancel()
         await asyncio.gather(scanner, return_exceptions=True)

@@ -132,3 +132,26 @@ def test_signed_ids_reject_tampering_and_foreign_keys() -> None:
     assert ActionSigner(b"another-secret-entirely").verify(token) is None
     for junk in (None, 42, "", "no-dot", "a.b.c", "x" * 500):
         assert signer.verify(junk) is None
+
+
+async def test_a_claim_holds_a_lease_that_renewal_extends(db: Database) -> None:
+    store = await seeded(db)
+    claimed = await store.claim("a1", "oid-a", "Ada", NOW)
+    assert claimed is not None and claimed.lease_until is not None and claimed.lease_until > NOW
+    assert await store.interrupted(NOW + timedelta(seconds=60)) == []
+    await store.renew("a1", NOW + timedelta(minutes=10))
+    assert await store.interrupted(NOW + timedelta(minutes=5)) == []
+
+
+async def test_work_whose_lease_ran_out_is_reported_once(open_db: OpenDb) -> None:
+    first, second = await open_db(), await open_db()
+    store = await seeded(first)
+    await store.claim("a1", "oid-a", "Ada", NOW)
+    await store.claim("a2", "oid-b", "Bob", NOW)
+    await store.finish("a2", "done", {}, NOW)
+    later = NOW + timedelta(minutes=5)
+    found = await asyncio.gather(store.interrupted(later), ActionStore(second).interrupted(later))
+    ids = [a.id for batch in found for a in batch]
+    assert ids == ["a1"], "only unfinished work, and each exactly once across replicas"
+    after = await store.get("a1")
+    assert after is not None and after.state == "failed" and after.result == {"interrupted": True}

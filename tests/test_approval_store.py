@@ -264,3 +264,20 @@ async def test_two_replicas_sweeping_expire_each_once(open_db: OpenDb) -> None:
     returned = [a.id for batch in swept for a in batch]
     assert sorted(returned) == sorted(ids)
     assert all(a.state == "expired" for batch in swept for a in batch)
+
+
+async def test_running_work_whose_lease_ran_out_is_failed_once(open_db: OpenDb) -> None:
+    first, second = await open_db(), await open_db()
+    store = await stored(first)
+    await store.vote("A7K3F2", "oid-b", "Bob", "approve", "", LATER)
+    await store.mark("A7K3F2", "running", LATER)
+    assert await store.interrupted(LATER + timedelta(seconds=30)) == []
+    await store.renew("A7K3F2", LATER + timedelta(minutes=30))
+    assert await store.interrupted(LATER + timedelta(minutes=10)) == []
+    much_later = LATER + timedelta(hours=1)
+    found = await asyncio.gather(
+        store.interrupted(much_later), ApprovalStore(second).interrupted(much_later)
+    )
+    (gone,) = [a for batch in found for a in batch]
+    assert gone.id == "A7K3F2" and gone.state == "failed"
+    assert "interrupted" in str(gone.result)

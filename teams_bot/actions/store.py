@@ -15,6 +15,7 @@ from sqlalchemy import RowMapping, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from teams_bot.actions.tables import card_actions, cards
+from teams_bot.leases import lease_from
 from teams_bot.storage.db import Database
 
 TAKEN = ("claimed", "done", "failed")
@@ -55,6 +56,7 @@ class ActionRecord:
     claimed_at: datetime | None = None
     finished_at: datetime | None = None
     result: dict[str, Any] | None = None
+    lease_until: datetime | None = None
 
 
 def _action(row: RowMapping) -> ActionRecord:
@@ -137,6 +139,37 @@ class ActionStore:
                 .values(state=state, result=result, finished_at=now)
             )
 
+    async def renew(self, action_id: str, until: datetime) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(card_actions)
+                .where(card_actions.c.id == action_id, card_actions.c.state == "claimed")
+                .values(lease_until=until)
+            )
+
+    async def interrupted(self, now: datetime) -> list[ActionRecord]:
+        """Claimed actions whose lease ran out (their process is gone), now marked failed.
+
+        Each is returned to exactly one caller, whichever replica scans first.
+        """
+        stale = (
+            select(card_actions.c.id)
+            .where(card_actions.c.state == "claimed", card_actions.c.lease_until < now)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(
+                update(card_actions)
+                .where(card_actions.c.id.in_(stale), card_actions.c.state == "claimed")
+                .values(state="failed", finished_at=now, result={"interrupted": True})
+                .returning(card_actions.c.id)
+            )
+            ids = [row[0] for row in result]
+            if not ids:
+                return []
+            rows = await conn.execute(select(card_actions).where(card_actions.c.id.in_(ids)))
+            return [_action(r) for r in rows.mappings()]
+
     async def set_activity_id(self, card_id: str, activity_id: str) -> None:
         async with self._db.engine.begin() as conn:
             await conn.execute(
@@ -172,7 +205,13 @@ class ActionStore:
                 card_actions.c.state == "open",
                 card_actions.c.expires_at > now,
             )
-            .values(state="claimed", claimed_by=by, claimed_by_name=name, claimed_at=now)
+            .values(
+                state="claimed",
+                claimed_by=by,
+                claimed_by_name=name,
+                claimed_at=now,
+                lease_until=lease_from(now),
+            )
         )
         return bool(result.rowcount == 1)
 

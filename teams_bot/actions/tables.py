@@ -40,5 +40,6 @@ card_actions = Table(
     Column("claimed_at", UTCDateTime(), nullable=True),
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("result", JSON, nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),  # renewed while its job runs
     Index("ix_card_actions_card_id", "card_id"),
 )

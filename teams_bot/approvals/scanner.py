@@ -1,22 +1,25 @@
-"""The expiry clock: a due-time scan of the store, so expiry survives restarts and replicas."""
+"""The maintenance clock: due-time scans of the store (approval expiry, interrupted work), so
+they survive restarts and work with several replicas."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-
-from teams_bot.approvals.service import ApprovalService
+from collections.abc import Awaitable, Callable, Sequence
 
 log = logging.getLogger(__name__)
 
+Scan = Callable[[], Awaitable[Sequence[object]]]
 
-async def expire_forever(service: ApprovalService, every_s: float) -> None:
-    """Expire due approvals now and then every `every_s` seconds, until cancelled."""
+
+async def maintain_forever(scans: Sequence[Scan], every_s: float) -> None:
+    """Run every scan now and then every `every_s` seconds, until cancelled."""
     while True:
-        try:
-            expired = await service.expire_due()
-            if expired:
-                log.info("expired approvals: %s", ", ".join(a.id for a in expired))
-        except Exception:
-            log.exception("the approval expiry scan failed; trying again later")
+        for scan in scans:
+            try:
+                found = await scan()
+                if found:
+                    log.info("%s: %d item(s)", getattr(scan, "__name__", "scan"), len(found))
+            except Exception:
+                log.exception("a maintenance scan failed; trying again later")
         await asyncio.sleep(every_s)

@@ -22,6 +22,7 @@ from teams_bot.approvals.store import ApprovalStore
 from teams_bot.auditing import audit_record
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.identity import Caller, Where
+from teams_bot.leases import kept
 from teams_bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -177,8 +178,13 @@ class ApprovalService:
         started = time.perf_counter()
         running = await self.store.mark(approval.id, "running", datetime.now(UTC))
         await self._publish(running)
+
+        async def renew(until: datetime) -> None:
+            await self.store.renew(approval.id, until)
+
         try:
-            outcome = await self.execute(running)
+            async with kept(renew):  # a lease that runs out means this process is gone
+                outcome = await self.execute(running)
         except Exception:
             log.exception("approved work %s failed", approval.id)
             outcome = Outcome(False, "failed unexpectedly; see the bot's log")
@@ -204,6 +210,15 @@ class ApprovalService:
             await self._audit(approval, system, "expired", "nobody decided in time", "")
             await self._publish(approval)
         return expired
+
+    async def recover_interrupted(self) -> list[Approval]:
+        """Report approved work whose process is gone (restart, crash) as failed."""
+        found = await self.store.interrupted(datetime.now(UTC))
+        for approval in found:
+            text = str((approval.result or {}).get("text", "interrupted"))
+            await self._audit(approval, requester(approval), "interrupted", text, "")
+            await self._publish(approval)
+        return found
 
     async def _publish(self, approval: Approval) -> None:
         if not approval.activity_id:

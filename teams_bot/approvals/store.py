@@ -29,6 +29,7 @@ from teams_bot.approvals.models import (
     normalise_id,
 )
 from teams_bot.approvals.tables import approval_votes, approvals
+from teams_bot.leases import lease_from
 from teams_bot.storage.db import Database
 
 CREATE_ATTEMPTS = 5  # fresh ids tried when a random id is already taken
@@ -154,6 +155,7 @@ class ApprovalStore:
             raise ApprovalStateError(f"mark cannot set state {state!r}")
         key = normalise_id(approval_id)
         values = _state_values(state, now, decided=False)
+        values["lease_until"] = lease_from(now) if state == "running" else None
         if result is not None:
             values["result"] = result
         async with self._db.engine.begin() as conn:
@@ -168,6 +170,40 @@ class ApprovalStore:
         if changed.rowcount != 1:
             raise ApprovalStateError(f"approval {key} is {current.state}, not {allowed_from}")
         return current
+
+    async def renew(self, approval_id: str, until: datetime) -> None:
+        async with self._db.engine.begin() as conn:
+            await conn.execute(
+                update(approvals)
+                .where(approvals.c.id == normalise_id(approval_id), approvals.c.state == "running")
+                .values(lease_until=until)
+            )
+
+    async def interrupted(self, now: datetime) -> list[Approval]:
+        """Running approvals whose lease ran out (their process is gone), now marked failed."""
+        stale = (
+            select(approvals.c.id)
+            .where(approvals.c.state == "running", approvals.c.lease_until < now)
+            .with_for_update(skip_locked=True)
+        )
+        note = {"text": "interrupted: the bot stopped while this ran; check before retrying"}
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(
+                update(approvals)
+                .where(approvals.c.id.in_(stale), approvals.c.state == "running")
+                .values(
+                    {
+                        **_state_values("failed", now, decided=False),
+                        "result": note,
+                        "lease_until": None,
+                    }
+                )
+                .returning(approvals.c.id)
+            )
+            ids = [row[0] for row in result]
+            if not ids:
+                return []
+            return await _load_many(conn, select(approvals).where(approvals.c.id.in_(ids)))
 
     async def set_activity_id(self, approval_id: str, activity_id: str) -> None:
         """Remember the message id of the posted approval card."""

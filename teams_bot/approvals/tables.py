@@ -44,6 +44,7 @@ approvals = Table(
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("decided_at", UTCDateTime(), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=True),
+    Column("lease_until", UTCDateTime(), nullable=True),  # renewed while approved work runs
     Column("result", JSON, nullable=True),
     Index("ix_approvals_state_expires_at", "state", "expires_at"),
     Index("ix_approvals_requester_id", "requester_id"),

@@ -19,6 +19,7 @@ from teams_bot.commands.registry import CommandRegistry
 from teams_bot.errors import CommandError
 from teams_bot.features import nodes_card
 from teams_bot.identity import Caller, Where
+from teams_bot.leases import kept
 from teams_bot.services import Services
 
 log = logging.getLogger(__name__)
@@ -155,9 +156,14 @@ class _JobHandler:
 
     async def _run(self, claim: Claim, caller: Caller, press: Press, who: str) -> None:
         started, failures = time.perf_counter(), 0
-        for target in claim.targets:
-            result = await self._run_one(claim, target, who)
-            failures += 0 if result.ok else 1
+
+        async def renew(until: datetime) -> None:
+            await self.services.actions.renew(claim.action.id, until)
+
+        async with kept(renew):  # a lease that runs out means this process is gone
+            for target in claim.targets:
+                result = await self._run_one(claim, target, who)
+                failures += 0 if result.ok else 1
         state = "done" if failures == 0 else "failed"
         summary = {"targets": claim.targets, "failed": failures}
         await self.services.actions.finish(claim.action.id, state, summary, datetime.now(UTC))
@@ -270,6 +276,52 @@ class NodesCardView:
         if not reboot.allowed:
             view = with_notice(view, f"Your view: no Reboot buttons. {reboot.reason}")
         return view
+
+
+INTERRUPTED = "interrupted: the bot stopped while this ran; check the node before retrying"
+
+
+async def recover_interrupted(services: Services) -> list[ActionRecord]:
+    """Report button work whose process is gone: the card says so, the audit records it."""
+    found = await services.actions.interrupted(datetime.now(UTC))
+    for action in found:
+        targets = action.arguments.get("targets") or [action.arguments.get("target", "")]
+        entry = nodes_card.progress_entry("failed", action.claimed_by_name, INTERRUPTED)
+        change = _fail_running(targets, entry)
+        card = await services.actions.update_card(action.card_id, change, datetime.now(UTC))
+        content = nodes_card.render(card, services.signer)
+        await services.publish(card.conversation_id, card.activity_id, content)
+        who = Caller(action.claimed_by, action.tenant_id, action.claimed_by_name)
+        where = Where(conversation_id=card.conversation_id, tenant_id=card.tenant_id)
+        await services.audit.append(
+            audit_record(
+                "action",
+                who,
+                where,
+                command=action.command,
+                arguments=action.arguments,
+                outcome="interrupted",
+                detail=INTERRUPTED,
+                correlation_id="",
+                job_id=action.id,
+            )
+        )
+    return found
+
+
+def _fail_running(
+    targets: list[str], entry: dict[str, str]
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A card change: these targets (and a rollback) still shown as running become `entry`."""
+
+    def change(data: dict[str, Any]) -> dict[str, Any]:
+        running = {t for t, p in data["progress"].items() if p["state"] == "running"}
+        data["progress"] = {**data["progress"], **{t: entry for t in targets if t in running}}
+        if (data.get("rollback") or {}).get("state") == "running":
+            data["rollback"] = entry
+        return data
+
+    return change
 
 
 def register(router: ActionRouter, services: Services) -> None:

@@ -49,6 +49,7 @@ async def nodes_bot(
 ) -> AsyncIterator[BotUnderTest]:
     files = write_files(tmp_path, ALICE.aad_object_id, LENA.aad_object_id)
     monkeypatch.setenv("OPSBOT_TEST_RECORD", str(files.pop("record")))
+    files["approval_scan_seconds"] = 0.2
     async with start_bot(simulator, db_url, tmp_path, monkeypatch, **files) as running:
         yield running
 
@@ -352,3 +353,35 @@ async def test_refresh_gives_each_viewer_their_own_buttons(nodes_bot: BotUnderTe
     as_alice = await press(bot, posted, action, user=ALICE)
     assert [a for a in executes(as_alice["value"]) if a["verb"] == "nodes.reboot"]
     assert ran(record_path()) == [] and not bot.sim.calls, "a refresh changes nothing"
+
+
+async def test_work_interrupted_by_a_restart_is_reported_on_the_card(
+    nodes_bot: BotUnderTest,
+) -> None:
+    """A process died mid-reboot: its lease runs out and the card stops saying "Rebooting"."""
+    bot = nodes_bot
+    posted = await post_card(bot)
+    action_id = bot.services.signer.verify(button(posted, "web-11")["data"]["actionId"])
+    long_ago = datetime.now(UTC) - timedelta(minutes=10)
+    claimed = await bot.services.actions.claim(
+        action_id or "", ALICE.aad_object_id, "Alice", long_ago
+    )
+    assert claimed is not None
+
+    def running(data: dict[str, Any]) -> dict[str, Any]:
+        entry = {"state": "running", "by": "Alice", "at": long_ago.isoformat(), "detail": ""}
+        data["progress"] = {"web-11": entry}
+        return data
+
+    await bot.services.actions.update_card(claimed.card_id, running, long_ago)
+
+    def reported() -> bool:
+        return any(
+            c.method == "PUT" and "interrupted" in visible_text(c.body) for c in bot.sim.calls
+        )
+
+    await wait_until(reported)
+    assert (await bot.services.actions.get(action_id or "")).state == "failed"  # type: ignore[union-attr]
+    (record,) = await bot.services.audit.query(last=1, kind="action")
+    assert record.outcome == "interrupted" and record.aad_object_id == ALICE.aad_object_id
+    assert ran(record_path()) == []
