@@ -15,7 +15,6 @@ import json
 import os
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,48 +164,58 @@ async def main_async(args: argparse.Namespace) -> None:
             stock = await _measure(
                 "stock echo bot", f"http://127.0.0.1:{stock_port}/api/messages", sim, "hello", args
             )
-        calls_before = await _connector_calls(sim["SIM_CONTROL_URL"])
-        with tempfile.TemporaryDirectory() as data:
-            ours_port = _port()
-            env = {
-                **bot_env,
-                "TEAMS_BOT_DATA_DIR": data,
-                "TEAMS_BOT_LOG_LEVEL": "WARNING",
-                "TEAMS_BOT_ALLOWED_TENANTS": sim["MicrosoftAppTenantId"],
-                "TEAMS_BOT_ACTION_SECRET": "bench-action-secret-0123456789",
-            }
-            argv = [sys.executable, "-m", "teams_bot.cli", "serve", "--port", str(ours_port)]
-            with _process(argv, env):
-                ours = await _measure(
-                    "ours (whoami + audit)",
-                    f"http://127.0.0.1:{ours_port}/api/messages",
-                    sim,
-                    "whoami",
-                    args,
-                )
-            audited = _audit_count(Path(data) / "teams-bot.db")
-        replies = await _connector_calls(sim["SIM_CONTROL_URL"]) - calls_before
+        ours = [await _ours(bot_env, sim, args, workers) for workers in args.workers]
     finally:
         sim_proc.terminate()
         sim_proc.wait(timeout=10)
-    _report(stock, ours, args, audited, replies)
+    _report(stock, ours, args)
 
 
-def _report(stock: Run, ours: Run, args: argparse.Namespace, audited: int, replies: int) -> None:
+async def _ours(
+    bot_env: dict[str, str], sim: dict[str, str], args: argparse.Namespace, workers: int
+) -> tuple[Run, int, int]:
+    """Our bot with `workers` processes: the run, commands audited, replies delivered."""
+    calls_before = await _connector_calls(sim["SIM_CONTROL_URL"])
+    with tempfile.TemporaryDirectory() as data:
+        port = _port()
+        env = {
+            **bot_env,
+            "TEAMS_BOT_DATA_DIR": data,
+            "TEAMS_BOT_LOG_LEVEL": "WARNING",
+            "TEAMS_BOT_ALLOWED_TENANTS": sim["MicrosoftAppTenantId"],
+            "TEAMS_BOT_ACTION_SECRET": "bench-action-secret-0123456789",
+        }
+        argv = [
+            sys.executable,
+            "-m",
+            "teams_bot.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        name = f"ours, {workers} worker(s)"
+        with _process(argv, env):
+            run = await _measure(name, f"http://127.0.0.1:{port}/api/messages", sim, "whoami", args)
+        audited = _audit_count(Path(data) / "teams-bot.db")
+    replies = await _connector_calls(sim["SIM_CONTROL_URL"]) - calls_before
+    return run, audited, replies
+
+
+def _report(stock: Run, ours: list[tuple[Run, int, int]], args: argparse.Namespace) -> None:
     header = f"act/s (c={args.concurrency})"
-    print(f"{'bot':<24}{header:>16}{'p50 ms (c=1)':>14}{'p99 ms (c=1)':>14}")
-    for run in (stock, ours):
-        print(f"{run.name:<24}{run.throughput:>16.0f}{run.pct(0.5):>14.2f}{run.pct(0.99):>14.2f}")
-    print(
-        f"ratio ours/stock: throughput x{ours.throughput / stock.throughput:.1f}, "
-        f"p50 x{stock.pct(0.5) / ours.pct(0.5):.1f} faster, "
-        f"p99 x{stock.pct(0.99) / ours.pct(0.99):.1f} faster"
-    )
-    print(
-        f"ours: {audited} whoami commands audited, {replies} replies delivered "
-        f"(expected {2 * args.requests + 50} each); "
-        f"mean c=1 latency {statistics.mean(ours.latencies_ms):.2f} ms"
-    )
+    print(f"{'bot':<26}{header:>16}{'p50 ms (c=1)':>14}{'p99 ms (c=1)':>14}")
+    for run in [stock, *(o[0] for o in ours)]:
+        print(f"{run.name:<26}{run.throughput:>16.0f}{run.pct(0.5):>14.2f}{run.pct(0.99):>14.2f}")
+    expected = 2 * args.requests + 50
+    for run, audited, replies in ours:
+        print(
+            f"{run.name}: throughput x{run.throughput / stock.throughput:.1f} of stock, "
+            f"p50 x{stock.pct(0.5) / run.pct(0.5):.1f} faster, "
+            f"p99 x{stock.pct(0.99) / run.pct(0.99):.1f} faster; "
+            f"{audited} commands audited and {replies} replies delivered (expected {expected})"
+        )
 
 
 def main() -> None:
@@ -215,6 +224,12 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--workers",
+        type=lambda t: [int(w) for w in t.split(",")],
+        default=[1, 2],
+        help="worker counts to measure ours with, e.g. 1,2",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -9,8 +9,6 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from aiohttp import web
-
 from teams_bot import __version__
 from teams_bot.console import main as console_command
 from teams_bot.logs import configure_logging
@@ -29,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default TEAMS_BOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default TEAMS_BOT_PORT or 3978)")
     serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes sharing the port (default 1; e.g. one per core)",
+    )
+    serve.add_argument(
         "--dangerously-allow-unauthenticated-remote",
         action="store_true",
         help="without MicrosoftAppId, still bind a non-loopback address (anyone can talk to it)",
@@ -40,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
     manifest_command.add_parser(sub)
     console_command.add_parser(sub)
     return parser
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("must be between 1 and 64")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -114,23 +125,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     except PolicyError as exc:
         print(f"teams-bot: configuration error: TEAMS_BOT_POLICY_FILE: {exc}", file=sys.stderr)
         return 2
-    from teams_bot.app import create_app
+    from teams_bot import workers
 
-    log.info("teams-bot %s listening on http://%s:%s/api/messages", __version__, host, port)
-    web.run_app(
-        create_app(settings), host=host, port=port, print=None, access_log=None,
-        loop=_event_loop(),
+    log.info(
+        "teams-bot %s listening on http://%s:%s/api/messages (%d worker process(es))",
+        __version__,
+        host,
+        port,
+        args.workers,
     )
+    if args.workers > 1:
+        return workers.run_many(settings, host, port, args.workers, _secrets(settings))
+    workers.run_one(settings, host, port)
     return 0
-
-
-def _event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed (a libuv event loop, much faster for HTTP), else asyncio's own."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 def _audit(settings: Settings, args: argparse.Namespace) -> int:

@@ -150,7 +150,8 @@ def test_audit_command_reads_the_log(tmp_path: Path) -> None:
     assert len(everyone) == 2 and "Bob Builder" in everyone[0], "newest first"
 
 
-def test_serve_starts_answers_health_and_stops_cleanly(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_starts_answers_health_and_stops_cleanly(tmp_path: Path, workers: int) -> None:
     import signal
     import socket
     import time
@@ -162,7 +163,7 @@ def test_serve_starts_answers_health_and_stops_cleanly(tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "TEAMS_BOT_"))}
     clean["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port)],
+        [*CLI, "serve", "--port", str(port), "--workers", str(workers)],
         cwd=tmp_path,
         env=clean,
         stdout=subprocess.PIPE,

@@ -1,0 +1,73 @@
+"""Serving with several worker processes on one port (SO_REUSEPORT), to use every core.
+
+Each worker is a full bot (own event loop, database pool, caches); the kernel spreads incoming
+connections across them. Everything shared lives in the database, exactly as with several
+replicas: card claims, approvals and the maintenance scans are already safe for that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import signal
+from collections.abc import Sequence
+from types import FrameType
+
+from aiohttp import web
+
+from teams_bot.logs import configure_logging
+from teams_bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when installed (a libuv event loop, much faster for HTTP), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
+def run_one(settings: Settings, host: str, port: int, *, reuse_port: bool = False) -> None:
+    from teams_bot.app import create_app
+
+    web.run_app(
+        create_app(settings),
+        host=host,
+        port=port,
+        print=None,
+        access_log=None,
+        loop=event_loop(),
+        reuse_port=reuse_port,
+    )
+
+
+def _worker(settings: Settings, host: str, port: int, secrets: Sequence[str]) -> None:
+    configure_logging(settings.log_level, settings.log_format, secrets)
+    run_one(settings, host, port, reuse_port=True)
+
+
+def run_many(settings: Settings, host: str, port: int, workers: int, secrets: Sequence[str]) -> int:
+    """Start `workers` processes on host:port; stop them all on SIGTERM/SIGINT."""
+    spawn = multiprocessing.get_context("spawn")
+    processes = [
+        spawn.Process(target=_worker, args=(settings, host, port, list(secrets)), name=f"w{i}")
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
+    codes = [process.exitcode or 0 for process in processes]
+    return max(codes, key=abs)
