@@ -22,3 +22,14 @@ def test_the_default_role_can_see_failed_nodes_and_decide_approvals() -> None:
     policy = load_policy(EXAMPLE)
     granted = policy.permissions_of(policy.default_roles)
     assert {"help", "nodes.read", "approvals"} <= granted
+
+
+def test_trial_policy_lets_a_console_user_act_and_grace_approve() -> None:
+    from teams_bot.console.activities import Person
+
+    trial = load_policy(EXAMPLE.with_name("policy.trial.toml"))
+    assert {"nodes.*", "release.*", "approvals"} <= trial.permissions_of(trial.default_roles)
+    grace = Person.named("Grace Hopper").aad_object_id
+    assert ("ops-lead", "user binding") in trial.roles_for(grace)
+    (rule,) = trial.approval_rules
+    assert rule.approvers == ("ops-lead",) and rule.require_reason
