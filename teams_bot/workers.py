@@ -60,7 +60,11 @@ def run_many(settings: Settings, host: str, port: int, workers: int, secrets: Se
     for process in processes:
         process.start()
 
+    stopping = False
+
     def stop(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
         for process in processes:
             if process.is_alive():
                 process.terminate()
@@ -69,5 +73,12 @@ def run_many(settings: Settings, host: str, port: int, workers: int, secrets: Se
     signal.signal(signal.SIGINT, stop)
     for process in processes:
         process.join()
-    codes = [process.exitcode or 0 for process in processes]
+    codes = [_exit_code(process.exitcode, stopping) for process in processes]
     return max(codes, key=abs)
+
+
+def _exit_code(code: int | None, stopping: bool) -> int:
+    """A worker that our own stop request ended (even before it could catch SIGTERM) is fine."""
+    if stopping and code == -signal.SIGTERM:
+        return 0
+    return code or 0
