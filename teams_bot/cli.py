@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
 
 from teams_bot import __version__
 from teams_bot.console import main as console_command
+from teams_bot.hosts import is_loopback
 from teams_bot.logs import configure_logging
 from teams_bot.manifest import command as manifest_command
 from teams_bot.policy import PolicyError, load_policy
@@ -92,15 +92,6 @@ def _check_config(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
@@ -108,7 +99,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         settings.dangerously_allow_unauthenticated_remote
     )
     if not settings.auth_enabled:
-        if not _is_loopback(host) and not dangerous:
+        if not is_loopback(host) and not dangerous:
             print(
                 f"teams-bot: refusing to listen on {host} without MicrosoftAppId: in local "
                 "development mode nobody's token is checked. Bind 127.0.0.1, set MicrosoftAppId, "
@@ -118,7 +109,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             return 2
         log.warning(
             "LOCAL DEVELOPMENT MODE: MicrosoftAppId is not set, inbound tokens are NOT checked%s",
-            " and the bot listens on a non-loopback address" if not _is_loopback(host) else "",
+            " and the bot listens on a non-loopback address" if not is_loopback(host) else "",
         )
     try:
         load_policy(settings.policy_file)

@@ -11,7 +11,6 @@ does not know are left to their owners.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import os
 import re
 import shutil
@@ -29,6 +28,7 @@ from teams_bot.automation.models import ArgumentValue, Job
 from teams_bot.automation.runner import Runner
 from teams_bot.automation.template import ArgvTemplate, Placeholder
 from teams_bot.commands.durations import DurationError, parse_duration
+from teams_bot.hosts import is_loopback
 
 _OWN_TABLES = ("automation", "inventory", "actions")
 _ACTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -224,7 +224,7 @@ class _Loader:
                 raise self.fail(
                     "inventory.token_env", f"environment variable {token_env} is not set"
                 )
-            if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            if parts.scheme == "http" and not is_loopback(parts.hostname):
                 raise self.fail("inventory.url", "must use https:// when a token is sent")
         timeout = self.timeout(table, "inventory", "20s", MAX_INVENTORY_TIMEOUT)
         return HttpInventorySpec(url, timeout, token_env)
@@ -283,12 +283,3 @@ class _Loader:
 def _only_cluster(template: ArgvTemplate) -> bool:
     placeholders = [e for e in template.elements if isinstance(e, Placeholder)]
     return all(p.name == "cluster" and not p.splice for p in placeholders)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
