@@ -5,9 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 _SIG_BYTES = 16
+_MAC_CHARS = 22  # base64url of _SIG_BYTES, unpadded
+# Ids we issue are base64url; anything else (non-ASCII, separators, spaces) is not ours.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,160}\.[A-Za-z0-9_-]{%d}" % _MAC_CHARS)
 
 
 def _b64(data: bytes) -> str:
@@ -30,11 +34,15 @@ class ActionSigner:
         return f"{action_id}.{self._mac(action_id)}"
 
     def verify(self, token: object) -> str | None:
-        """The action id inside a genuine token, else None (tampered, foreign or malformed)."""
-        if not isinstance(token, str) or len(token) > 200 or token.count(".") != 1:
+        """The action id inside a genuine token, else None (tampered, foreign or malformed).
+
+        Only the exact shape we issue is considered: base64url id, a full-length MAC. So
+        non-ASCII text never reaches the MAC code, and an empty or shortened MAC is refused.
+        """
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             return None
         action_id, mac = token.split(".")
-        if not action_id or not hmac.compare_digest(mac, self._mac(action_id)):
+        if not hmac.compare_digest(mac.encode("ascii"), self._mac(action_id).encode("ascii")):
             return None
         return action_id
 
