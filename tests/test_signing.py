@@ -1,4 +1,4 @@
-"""Action-id signatures: hostile tokens are refused quietly, never with an exception (issue 9, #7)."""
+"""Action-id signatures: hostile tokens are refused quietly, never raising (issue 9, #7)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def test_genuine_tokens_verify() -> None:
 
 @pytest.mark.parametrize(
     "action_id",
-    ["réboot", "ノード", "\ud800", "abc\x00", "a b", "emoji-🚀", "ＡＢＣ"],
+    ["réboot", "ノード", "\ud800", "abc\x00", "a b", "emoji-🚀", "\uff21\uff22"],
 )
 def test_non_ascii_or_odd_ids_are_refused_without_raising(action_id: str) -> None:
     mac = SIGNER.token("abc").split(".")[1]

@@ -11,7 +11,7 @@ import secrets
 _SIG_BYTES = 16
 _MAC_CHARS = 22  # base64url of _SIG_BYTES, unpadded
 # Ids we issue are base64url; anything else (non-ASCII, separators, spaces) is not ours.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,160}\.[A-Za-z0-9_-]{%d}" % _MAC_CHARS)
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{1,160}}\.[A-Za-z0-9_-]{{{_MAC_CHARS}}}")
 
 
 def _b64(data: bytes) -> str:
