@@ -15,6 +15,21 @@ correlation_id: contextvars.ContextVar[str] = contextvars.ContextVar("correlatio
 
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
+# C0 and C1 controls, DEL, Unicode line/paragraph separators (anything that can end or rewrite
+# a log line in a terminal or a line-based collector) and lone surrogates (unencodable).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def escape_controls(text: str) -> str:
+    """`text` on one line: CR, LF, tab and other control characters shown as escapes."""
+    return _CONTROL.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match[0]
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def new_correlation_id() -> str:
@@ -40,7 +55,8 @@ _install_record_factory()
 
 
 class _Scrubber(logging.Filter):
-    """Masks known secret values, bearer tokens and JWTs in every record."""
+    """Masks known secret values, bearer tokens and JWTs in every record, and escapes control
+    characters in the message so that a value from outside cannot forge a log line."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -53,7 +69,7 @@ class _Scrubber(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        clean = self.scrub(message)
+        clean = escape_controls(self.scrub(message))
         if clean != message:
             record.msg, record.args = clean, None
         if record.exc_info and not record.exc_text:
@@ -81,11 +97,22 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(correlation_id)s] %(name)s: %(message)s"
 
 
+class TextFormatter(logging.Formatter):
+    """The text format; traceback lines are indented, so only a new record starts a line at
+    column 0 (an exception message from outside cannot pass for a record either)."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\n", "\n    ")
+
+
 def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
     """Route all logging to stderr with the scrubber installed on the handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_Scrubber(secrets))
-    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
