@@ -6,6 +6,7 @@ installed by the initial migration).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -44,15 +45,27 @@ class AuditRecord:
     id: int | None = field(default=None, compare=False)
 
 
+# Lone surrogates cannot be encoded as UTF-8 (both engines refuse the row) and PostgreSQL text
+# holds no NUL: each becomes U+FFFD, so a hostile text is still audited, not lost.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` as both databases can store it."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def _jsonable(value: object) -> object:
     """Values as JSON can hold them; anything exotic becomes its str()."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, str):
+        return storable(value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {storable(str(k)): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_jsonable(v) for v in value]
-    return str(value)
+    return storable(str(value))
 
 
 _COLUMNS = [f.name for f in fields(AuditRecord) if f.name != "id"]
@@ -62,6 +75,7 @@ def _row_values(record: AuditRecord) -> dict[str, Any]:
     if record.at.tzinfo is None:
         raise ValueError("AuditRecord.at must be timezone-aware")
     values = {name: getattr(record, name) for name in _COLUMNS}
+    values.update({k: storable(v) for k, v in values.items() if isinstance(v, str)})
     values["arguments"] = _jsonable(redact(record.arguments))
     return values
 

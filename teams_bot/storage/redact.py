@@ -63,11 +63,15 @@ def looks_secret(value: str) -> bool:
 
 
 def redact_value(value: object) -> object:
-    """Redact one value: strings by their look, containers recursively."""
+    """Redact one value: strings by their look, containers recursively. A (name, value) pair
+    inside a list, tuple or set is judged like a mapping entry: by its name first."""
     if isinstance(value, str):
         return REDACTED if looks_secret(value) else value
     if isinstance(value, Mapping):
         return redact(value)
+    if isinstance(value, list | tuple) and len(value) == 2 and isinstance(value[0], str):
+        name: str = value[0]
+        return [name, REDACTED if is_secret_key(name) else redact_value(value[1])]
     if isinstance(value, list | tuple | set | frozenset):
         return [redact_value(item) for item in value]
     return value
