@@ -8,30 +8,35 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from teams_bot.automation.template import ArgvTemplate
+from teams_bot.automation.template import ArgvTemplate, ParameterTemplate
 
 ArgumentValue = str | Sequence[str]
 ProgressCallback = Callable[[str], Awaitable[None]]
-JobStatus = Literal["succeeded", "failed", "timed_out", "error"]
+JobStatus = Literal["succeeded", "failed", "cancelled", "timed_out", "error"]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One run of a configured action: an argv template plus the values for its placeholders.
+    """One run of a configured action: a template plus the values for its placeholders.
 
-    `env` is an allow-list of variable names copied from the bot's environment (if set);
-    `cwd` None means the bot's current working directory.
+    A local job has an argv template; `env` is an allow-list of variable names copied from
+    the bot's environment (if set) and `cwd` None means the bot's current working directory.
+    A pipeline job (HTTP runners) has `parameters` instead: remote parameter name -> literal
+    or whole "{name}" placeholder, sent as JSON string values, never through a shell.
     """
 
     action: str
-    argv: tuple[str, ...]
+    argv: tuple[str, ...] = ()
     arguments: Mapping[str, ArgumentValue] = field(default_factory=dict)
     timeout: timedelta = timedelta(minutes=5)
     cwd: Path | None = None
     env: tuple[str, ...] = ()
+    parameters: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self) -> None:
-        ArgvTemplate.parse(self.argv)  # raises TemplateError early
+        if self.argv or not self.parameters:
+            ArgvTemplate.parse(self.argv)  # raises TemplateError early
+        ParameterTemplate.parse(dict(self.parameters))
         if self.timeout.total_seconds() <= 0:
             raise ValueError("timeout must be longer than zero")
 
@@ -39,10 +44,17 @@ class Job:
         """The concrete argv; raises ArgumentError for a missing or refused value."""
         return ArgvTemplate.parse(self.argv).render(self.arguments)
 
+    def render_parameters(self) -> dict[str, str]:
+        """The remote parameters; raises ArgumentError for a missing or refused value."""
+        return ParameterTemplate.parse(dict(self.parameters)).render(self.arguments)
+
 
 @dataclass(frozen=True)
 class JobResult:
-    """What happened: `output_tail` is the merged stdout+stderr tail, cleaned for chat."""
+    """What happened: `output_tail` is the merged stdout+stderr tail, cleaned for chat.
+
+    `url` links to the remote run (pipeline runners), None for local jobs.
+    """
 
     action: str
     status: JobStatus
@@ -51,6 +63,7 @@ class JobResult:
     output_tail: str
     started_at: datetime
     finished_at: datetime
+    url: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -3,6 +3,9 @@
 `{name}` becomes exactly one argv element holding the value; `{name*}` splices a list of
 values as that many elements (possibly none). Values are never split, globbed or interpreted.
 Any other use of braces is a template error, and the executable (element 0) must be literal.
+
+Parameter templates do the same for pipeline runners: each remote parameter is a literal or a
+whole `{name}` placeholder, and its value travels as one JSON string (or form field).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from teams_bot.automation.errors import ArgumentError, TemplateError
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\*?)\}")
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
 
 
 @dataclass(frozen=True)
@@ -60,17 +64,52 @@ class ArgvTemplate:
         return argv
 
 
-def _element(index: int, item: object) -> Element:
+@dataclass(frozen=True)
+class ParameterTemplate:
+    """Remote parameter name -> literal text or one whole `{name}` placeholder."""
+
+    items: tuple[tuple[str, Element], ...]
+
+    @classmethod
+    def parse(cls, parameters: Mapping[str, object]) -> ParameterTemplate:
+        items: list[tuple[str, Element]] = []
+        for name, value in parameters.items():
+            if not isinstance(name, str) or not _PARAMETER_NAME.fullmatch(name):
+                raise TemplateError(
+                    f"parameter name {name!r} must be letters, digits, '_', '-' or '.'"
+                )
+            element = _element(0, value, what=f"parameter {name!r}")
+            if isinstance(element, Placeholder) and element.splice:
+                raise TemplateError(f"parameter {name!r}: lists ('{{name*}}') are not allowed")
+            items.append((name, element))
+        return cls(tuple(items))
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(e.name for _, e in self.items if isinstance(e, Placeholder))
+
+    def render(self, arguments: Mapping[str, str | Sequence[str]]) -> dict[str, str]:
+        rendered: dict[str, str] = {}
+        for name, element in self.items:
+            if isinstance(element, Fixed):
+                rendered[name] = element.text
+            else:
+                rendered[name] = _values(element, arguments)[0]
+        return rendered
+
+
+def _element(index: int, item: object, what: str = "") -> Element:
+    what = what or f"element {index}"
     if not isinstance(item, str):
-        raise TemplateError(f"element {index} must be a string, not {type(item).__name__}")
+        raise TemplateError(f"{what} must be a string, not {type(item).__name__}")
     if "\0" in item:
-        raise TemplateError(f"element {index} contains a NUL byte")
+        raise TemplateError(f"{what} contains a NUL byte")
     match = _PLACEHOLDER.fullmatch(item)
     if match:
         return Placeholder(match.group(1), splice=bool(match.group(2)))
     if "{" in item or "}" in item:
         raise TemplateError(
-            f"element {index} ({item[:60]!r}): braces are only allowed as a whole-element "
+            f"{what} ({item[:60]!r}): braces are only allowed as a whole-element "
             "placeholder like '{node}' or '{nodes*}'"
         )
     return Fixed(item)
