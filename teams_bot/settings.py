@@ -24,6 +24,13 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 log = logging.getLogger(__name__)
 
 AppType = Literal["MultiTenant", "SingleTenant", "UserAssignedMSI"]
+# Azure Bot Service creates no multi-tenant bots after 31 July 2025; existing ones still run.
+MULTI_TENANT_WARNING = (
+    "MicrosoftAppType=MultiTenant: Azure Bot Service no longer creates multi-tenant bots; "
+    "this works only for a bot registered before August 2025. For a new bot use "
+    "UserAssignedMSI (recommended, no password) or SingleTenant with MicrosoftAppTenantId"
+)
+_DEFAULT_TYPE_HINT = " (the default; a bot registered as multi-tenant sets MultiTenant)"
 
 
 def _azure(name: str) -> Any:
@@ -51,7 +58,7 @@ class Settings(BaseSettings):
     microsoft_app_id: str | None = _azure("MicrosoftAppId")
     microsoft_app_password: SecretStr | None = _azure("MicrosoftAppPassword")
     microsoft_app_type: AppType = Field(
-        default="MultiTenant", validation_alias=AliasChoices("MicrosoftAppType")
+        default="SingleTenant", validation_alias=AliasChoices("MicrosoftAppType")
     )
     microsoft_app_tenant_id: str | None = _azure("MicrosoftAppTenantId")
 
@@ -102,23 +109,35 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_credentials(self) -> Settings:
         if not self.microsoft_app_id:
+            if "microsoft_app_type" not in self.model_fields_set:
+                # Local development mode authenticates nothing: botbuilder runs without
+                # credentials only as MultiTenant (as the console's local settings do).
+                self.microsoft_app_type = "MultiTenant"
             return self
-        if self.microsoft_app_type in ("SingleTenant", "UserAssignedMSI") and not (
-            self.microsoft_app_tenant_id
-        ):
-            raise ValueError(
-                f"MicrosoftAppTenantId is required when MicrosoftAppType is "
-                f"{self.microsoft_app_type}"
+        if self.microsoft_app_type == "MultiTenant":
+            log.warning(MULTI_TENANT_WARNING)
+        problems = self._credential_problems()
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _credential_problems(self) -> list[str]:
+        """Every missing credential at once, each naming its setting."""
+        problems = []
+        app_type = self.microsoft_app_type
+        if app_type in ("SingleTenant", "UserAssignedMSI") and not self.microsoft_app_tenant_id:
+            hint = "" if "microsoft_app_type" in self.model_fields_set else _DEFAULT_TYPE_HINT
+            problems.append(
+                f"MicrosoftAppTenantId is required when MicrosoftAppType is {app_type}{hint}"
             )
         if not self.action_secret or len(self.action_secret.get_secret_value()) < 16:
-            raise ValueError(
+            problems.append(
                 "TEAMS_BOT_ACTION_SECRET (at least 16 characters) is required when "
                 "MicrosoftAppId is set: it signs card buttons, the same on every replica"
             )
-        needs_password = self.microsoft_app_type != "UserAssignedMSI"
-        if needs_password and not self.app_password:
-            raise ValueError("MicrosoftAppPassword is required when MicrosoftAppId is set")
-        return self
+        if app_type != "UserAssignedMSI" and not self.app_password:
+            problems.append("MicrosoftAppPassword is required when MicrosoftAppId is set")
+        return problems
 
     @property
     def app_password(self) -> str:

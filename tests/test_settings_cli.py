@@ -32,6 +32,7 @@ def run_cli(
 def test_check_config_hides_secrets_and_reads_dotenv(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text(
         "MicrosoftAppId=11111111-2222-3333-4444-555555555555\n"
+        "MicrosoftAppTenantId=99999999-8888-7777-6666-555555555555\n"
         "MicrosoftAppPassword=super-secret-value\n"
         "TEAMS_BOT_ACTION_SECRET=card-signing-secret-value\n"
         "TEAMS_BOT_DATABASE_URL=postgresql://bot:db-secret@db/bot\n"
@@ -96,6 +97,7 @@ def test_effective_settings_never_show_secret_values() -> None:
     settings = load_settings(
         _env_file=None,
         MicrosoftAppId="a",
+        MicrosoftAppTenantId="t",
         MicrosoftAppPassword="pw-123456",
         action_secret="x" * 20,
     )
@@ -107,6 +109,79 @@ def test_effective_settings_never_show_secret_values() -> None:
 def test_settings_error_is_raised_for_missing_password() -> None:
     with pytest.raises(SettingsError, match="MicrosoftAppPassword"):
         load_settings(_env_file=None, MicrosoftAppId="a", action_secret="x" * 20)
+
+
+# --- the bot's app type: SingleTenant by default, MultiTenant only for existing bots ---
+
+TENANT = "99999999-8888-7777-6666-555555555555"
+CREDENTIALS = {"MicrosoftAppPassword": "pw-123456", "action_secret": "x" * 20}
+
+
+def test_app_type_defaults_to_single_tenant_which_needs_the_tenant_id() -> None:
+    settings = load_settings(
+        _env_file=None, MicrosoftAppId="a", MicrosoftAppTenantId=TENANT, **CREDENTIALS
+    )
+    assert settings.microsoft_app_type == "SingleTenant"
+    local = load_settings(_env_file=None)  # no app id: local development mode, nothing checked
+    assert local.microsoft_app_type == "MultiTenant" and not local.auth_enabled
+    with pytest.raises(SettingsError) as missing:
+        load_settings(_env_file=None, MicrosoftAppId="a", **CREDENTIALS)
+    assert str(missing.value) == (
+        "MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant "
+        "(the default; a bot registered as multi-tenant sets MultiTenant)"
+    )
+
+
+def test_managed_identity_needs_a_tenant_but_no_password() -> None:
+    msi = {"MicrosoftAppId": "a", "MicrosoftAppType": "UserAssignedMSI", "action_secret": "x" * 20}
+    assert load_settings(_env_file=None, MicrosoftAppTenantId=TENANT, **msi).app_password == ""
+    with pytest.raises(
+        SettingsError,
+        match=r"MicrosoftAppTenantId is required when MicrosoftAppType is UserAssignedMSI$",
+    ):
+        load_settings(_env_file=None, **msi)
+
+
+def test_every_missing_credential_is_named_at_once() -> None:
+    with pytest.raises(SettingsError) as missing:
+        load_settings(_env_file=None, MicrosoftAppId="a")
+    named = str(missing.value)
+    for setting in ("MicrosoftAppTenantId", "TEAMS_BOT_ACTION_SECRET", "MicrosoftAppPassword"):
+        assert setting in named, setting
+
+
+def test_multi_tenant_is_still_read_for_existing_bots_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level("WARNING", logger="teams_bot.settings"):
+        settings = load_settings(
+            _env_file=None, MicrosoftAppId="a", MicrosoftAppType="MultiTenant", **CREDENTIALS
+        )
+    assert settings.microsoft_app_type == "MultiTenant" and settings.microsoft_app_tenant_id is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "no longer creates multi-tenant bots" in warnings[0]
+    assert "UserAssignedMSI" in warnings[0] and "pw-123456" not in warnings[0]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="teams_bot.settings"):
+        load_settings(
+            _env_file=None, MicrosoftAppId="a", MicrosoftAppTenantId=TENANT, **CREDENTIALS
+        )
+        load_settings(_env_file=None, MicrosoftAppType="MultiTenant")  # local development mode
+    assert caplog.records == [], "no warning for SingleTenant, nor without an app id"
+
+
+def test_check_config_warns_at_start_for_multi_tenant(tmp_path: Path) -> None:
+    env = {
+        "MicrosoftAppId": "11111111-2222-3333-4444-555555555555",
+        "MicrosoftAppType": "MultiTenant",
+        "MicrosoftAppPassword": "super-secret-value",
+        "TEAMS_BOT_ACTION_SECRET": "card-signing-secret-value",
+    }
+    result = run_cli("check-config", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "MicrosoftAppType = MultiTenant" in result.stdout
+    assert "Azure Bot Service no longer creates multi-tenant bots" in result.stderr
+    assert "super-secret-value" not in result.stdout + result.stderr
 
 
 def test_audit_command_reads_the_log(tmp_path: Path) -> None:
