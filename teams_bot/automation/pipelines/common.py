@@ -98,7 +98,8 @@ class PipelineRunner(ABC):
         started_at, clock = datetime.now(UTC), time.monotonic()
         report = _Report(progress, self.secrets)
         remote: RemoteRun | None = None
-        async with aiohttp.ClientSession() as session:
+        # One session per run; cookies from IP-address hosts too (Jenkins' crumb session).
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
             api = self._api(session)
             try:
                 async with asyncio.timeout(job.timeout.total_seconds()):
