@@ -6,7 +6,7 @@ import platform
 from datetime import UTC, datetime
 
 from cards import HelpCommand, HelpGroup, RoleGrant, WhoAmI, help_card, whoami_card
-from teams_bot.commands.context import CardReply, CommandContext, Reply
+from teams_bot.commands.context import CardReply, CommandContext, MentionedUser, Reply
 from teams_bot.commands.helptext import render_command, render_index
 from teams_bot.commands.parser import similar
 from teams_bot.commands.registry import Command, CommandRegistry
@@ -81,15 +81,34 @@ async def version(ctx: CommandContext) -> Reply:
 async def audit(ctx: CommandContext, *, user: str | None = None, last: int = 20) -> Reply:
     """Show recent audit records: who ran what, where, and how it ended.
 
-    `--user` matches an Azure AD object id exactly or a display name in part.
+    `--user` matches an Azure AD object id exactly or a display name in part; an @mention
+    (`--user @Adele Vance`) means that person.
     """
     if not 1 <= last <= 200:
         raise CommandError("'last' must be between 1 and 200.")
-    records = await ctx.services.audit.query(user=user, last=last)
+    who = await resolve_user(ctx, user) if user else None
+    records = await ctx.services.audit.query(user=who, last=last)
     if not records:
         return "No audit records match." if user else "The audit log is empty."
     lines = [format_record(r) for r in records]
     return f"Last {len(records)} audit record(s), newest first:\n\n" + "\n".join(lines)
+
+
+async def resolve_user(ctx: CommandContext, value: str) -> str:
+    """A user argument: an @mention becomes the person's Azure AD object id (from the mention
+    entity, else from the Teams member lookup when the bot layer offers one), else their name."""
+    mention = ctx.mentions.get(value)
+    if mention is None:
+        return value
+    return mention.aad_object_id or await _looked_up(ctx, mention) or mention.name
+
+
+async def _looked_up(ctx: CommandContext, mention: MentionedUser) -> str:
+    lookup = getattr(ctx.services, "member_aad_id", None)  # (Where, Teams id) -> AAD id or ""
+    if lookup is None or not mention.teams_id:
+        return ""
+    found = await lookup(ctx.where, mention.teams_id)
+    return str(found or "")
 
 
 def format_record(record: AuditRecord) -> str:
