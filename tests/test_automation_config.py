@@ -164,7 +164,7 @@ def test_http_inventory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_other_top_level_tables_are_left_alone(tmp_path: Path) -> None:
-    path = write(tmp_path, '[alerts]\nroute = "x"\n[runners.github]\nrepo = "o/r"\n')
+    path = write(tmp_path, '[alerts]\nroute = "x"\n[freeze]\nrisky = ["deploy"]\n')
     assert load_automation(path) == AutomationConfig(path=path)
 
 

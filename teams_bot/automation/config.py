@@ -1,11 +1,13 @@
-"""The automation config file (TOML, TEAMS_BOT_CONFIG_FILE): inventory source and actions.
+"""The automation config file (TOML, TEAMS_BOT_CONFIG_FILE): inventory, actions, runners, services.
 
 See infra/config.example.toml for the format. Paths: `workdir` values are relative to the
 config file's directory; without one, jobs run in the directory the bot was started in
 (fixed at load time). A relative executable (`./bin/x`, `scripts/x.sh`) or script argument
 is relative to the job's working directory; a bare name (`python3`) is looked up on PATH.
 Every problem raises ConfigError naming the file and the key; top-level tables this module
-does not know are left to their owners.
+does not know are left to their owners. An action runs locally (`argv`) or on a pipeline
+runner (`runner = "NAME"` from `[runners.NAME]`, with `parameters`); `[services.NAME]` are
+what the release commands deploy (release.py).
 """
 
 from __future__ import annotations
@@ -25,12 +27,32 @@ from teams_bot.automation.errors import ConfigError, NotConfiguredError, Templat
 from teams_bot.automation.inventory import ExecInventory, HttpInventory, InventorySource
 from teams_bot.automation.local import LocalExecutableRunner
 from teams_bot.automation.models import ArgumentValue, Job
+from teams_bot.automation.pipelines import CallbackHub, PipelineRunner
+from teams_bot.automation.release import ServiceCatalog, ServiceSpec
 from teams_bot.automation.runner import Runner
-from teams_bot.automation.template import ArgvTemplate, Placeholder
+from teams_bot.automation.runners_config import RunnerParser
+from teams_bot.automation.services_config import ServiceParser
+from teams_bot.automation.specs import (
+    ActionSpec,
+    ExecSpec,
+    HttpInventorySpec,
+    PipelineActionSpec,
+    SourceSpec,
+)
+from teams_bot.automation.status import StatusSource, status_source
+from teams_bot.automation.template import ArgvTemplate, ParameterTemplate, Placeholder
 from teams_bot.commands.durations import DurationError, parse_duration
 from teams_bot.hosts import is_loopback
 
-_OWN_TABLES = ("automation", "inventory", "actions")
+__all__ = [
+    "AutomationConfig",
+    "ExecSpec",
+    "HttpInventorySpec",
+    "PipelineActionSpec",
+    "load_automation",
+]
+
+_OWN_TABLES = ("automation", "inventory", "actions", "runners", "services")
 _ACTION_NAME = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_ENV = re.compile(r"(?i)(MicrosoftApp|TEAMS_BOT_)")
@@ -40,29 +62,15 @@ MAX_INVENTORY_TIMEOUT = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
-class ExecSpec:
-    """How to run something locally: argv template, time limit, directory, env allow-list."""
-
-    argv: tuple[str, ...]
-    timeout: timedelta
-    workdir: Path
-    env: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class HttpInventorySpec:
-    url: str
-    timeout: timedelta
-    token_env: str | None
-
-
-@dataclass(frozen=True)
 class AutomationConfig:
     """What the automation features may do; an empty config means "not configured"."""
 
     path: Path | None = None
-    actions: Mapping[str, ExecSpec] = field(default_factory=dict)
-    inventory_spec: ExecSpec | HttpInventorySpec | None = None
+    actions: Mapping[str, ActionSpec] = field(default_factory=dict)
+    inventory_spec: SourceSpec | None = None
+    runners: Mapping[str, PipelineRunner] = field(default_factory=dict, repr=False)
+    services: ServiceCatalog = field(default_factory=ServiceCatalog)
+    callbacks: CallbackHub = field(default_factory=CallbackHub, repr=False, compare=False)
     _runner: LocalExecutableRunner = field(
         default_factory=LocalExecutableRunner, repr=False, compare=False
     )
@@ -72,15 +80,34 @@ class AutomationConfig:
         return self.inventory_spec is not None
 
     def runner_for(self, action: str) -> Runner:
-        self._spec(action)
+        spec = self._spec(action)
+        if isinstance(spec, PipelineActionSpec):
+            return self.runners[spec.runner]
         return self._runner
 
     def job_for(self, action: str, arguments: Mapping[str, ArgumentValue]) -> Job:
         """A job for the action; raises ArgumentError now if a value is missing or refused."""
         spec = self._spec(action)
+        if isinstance(spec, PipelineActionSpec):
+            job = Job(action, (), dict(arguments), spec.timeout, parameters=spec.parameters)
+            job.render_parameters()
+            return job
         job = Job(action, spec.argv, dict(arguments), spec.timeout, spec.workdir, spec.env)
         job.render()
         return job
+
+    def service(self, name: str) -> ServiceSpec:
+        """The declared service; UnknownServiceError listing the known ones otherwise."""
+        return self.services.service(name)
+
+    def status_source(self, service: str) -> StatusSource:
+        spec = self.service(service).status
+        if spec is None:
+            raise NotConfiguredError(
+                f"No status source is configured for {service}; "
+                f"{_NOT_CONFIGURED} as [services.{service}.status]."
+            )
+        return status_source(spec)
 
     def inventory(self) -> InventorySource:
         spec = self.inventory_spec
@@ -90,7 +117,7 @@ class AutomationConfig:
             return HttpInventory(spec.url, timeout=spec.timeout, token_env=spec.token_env)
         return ExecInventory(spec.argv, timeout=spec.timeout, cwd=spec.workdir, env=spec.env)
 
-    def _spec(self, action: str) -> ExecSpec:
+    def _spec(self, action: str) -> ActionSpec:
         spec = self.actions.get(action)
         if spec is None:
             raise NotConfiguredError(
@@ -126,10 +153,18 @@ class _Loader:
         workdir = self.workdir(defaults, "automation", Path.cwd().resolve())
         env = self.env(defaults, "automation", ())
         actions = self.table(data, "actions", None)
+        hub = CallbackHub()
+        runners = RunnerParser(self, hub).all(data)
+        specs = {
+            name: self.action(actions, name, workdir, env, runners) for name in sorted(actions)
+        }
         return AutomationConfig(
             path=self.path,
-            actions={name: self.action(actions, name, workdir, env) for name in sorted(actions)},
+            actions=specs,
             inventory_spec=self.inventory(data, workdir, env),
+            runners=runners,
+            services=ServiceParser(self, specs).all(data, workdir, env),
+            callbacks=hub,
         )
 
     def _check_top_level(self, data: dict[str, object]) -> None:
@@ -154,32 +189,73 @@ class _Loader:
         return value
 
     def action(
-        self, actions: dict[str, object], name: str, workdir: Path, env: tuple[str, ...]
-    ) -> ExecSpec:
+        self,
+        actions: dict[str, object],
+        name: str,
+        workdir: Path,
+        env: tuple[str, ...],
+        runners: Mapping[str, PipelineRunner],
+    ) -> ActionSpec:
         key = f"actions.{name}"
         if not _ACTION_NAME.fullmatch(name):
             raise self.fail(key, "action names are lower-case letters, digits, '-' and '_'")
-        table = self.table(
-            actions, name, {"argv", "timeout", "workdir", "env", "runner"}, "actions"
+        runner = self.table(actions, name, None, "actions").get("runner", "local")
+        if runner == "local":
+            table = self.table(
+                actions, name, {"argv", "timeout", "workdir", "env", "runner"}, "actions"
+            )
+            return self.exec_spec(table, key, "5m", MAX_ACTION_TIMEOUT, workdir, env)
+        if runner not in runners:
+            known = ", ".join(['"local"', *(f'"{n}"' for n in runners)])
+            raise self.fail(
+                f"{key}.runner", f"unknown runner {runner!r} (expected one of: {known})"
+            )
+        table = self.table(actions, name, {"runner", "parameters", "timeout"}, "actions")
+        return PipelineActionSpec(
+            runner=str(runner),
+            parameters=self.parameters(table, key),
+            timeout=self.timeout(table, key, "30m", MAX_ACTION_TIMEOUT),
         )
-        runner = table.get("runner", "local")
-        if runner != "local":
-            raise self.fail(f"{key}.runner", f'unknown runner {runner!r} (expected "local")')
-        return self.exec_spec(table, key, "5m", MAX_ACTION_TIMEOUT, workdir, env)
+
+    def parameters(self, table: dict[str, object], key: str) -> tuple[tuple[str, str], ...]:
+        value = table.get("parameters", {})
+        if not isinstance(value, dict):
+            raise self.fail(f"{key}.parameters", 'must be a table like { version = "{version}" }')
+        try:
+            ParameterTemplate.parse(value)
+        except TemplateError as exc:
+            raise self.fail(f"{key}.parameters", str(exc)) from None
+        return tuple((str(k), str(v)) for k, v in value.items())
 
     def inventory(
         self, data: dict[str, object], workdir: Path, env: tuple[str, ...]
-    ) -> ExecSpec | HttpInventorySpec | None:
+    ) -> SourceSpec | None:
         if "inventory" not in data:
             return None
-        kind = self.table(data, "inventory", None).get("kind", "exec")
+        return self.source(data, "inventory", "inventory", workdir, env, "cluster")
+
+    def source(
+        self,
+        parent: dict[str, object],
+        name: str,
+        key: str,
+        workdir: Path,
+        env: tuple[str, ...],
+        placeholder: str,
+    ) -> SourceSpec:
+        """An exec or http source (inventory, service status); `placeholder` is its only one."""
+        where = key.rpartition(".")[0]
+        kind = self.table(parent, name, None, where).get("kind", "exec")
         if kind == "exec":
-            table = self.table(data, "inventory", {"kind", "argv", "timeout", "workdir", "env"})
-            return self.exec_spec(table, "inventory", "20s", MAX_INVENTORY_TIMEOUT, workdir, env)
+            allowed = {"kind", "argv", "timeout", "workdir", "env"}
+            table = self.table(parent, name, allowed, where)
+            return self.exec_spec(
+                table, key, "20s", MAX_INVENTORY_TIMEOUT, workdir, env, only=placeholder
+            )
         if kind == "http":
-            table = self.table(data, "inventory", {"kind", "url", "timeout", "token_env"})
-            return self.http_spec(table)
-        raise self.fail("inventory.kind", 'must be "exec" or "http"')
+            table = self.table(parent, name, {"kind", "url", "timeout", "token_env"}, where)
+            return self.http_spec(table, key)
+        raise self.fail(f"{key}.kind", 'must be "exec" or "http"')
 
     def exec_spec(
         self,
@@ -189,6 +265,7 @@ class _Loader:
         maximum: timedelta,
         workdir: Path,
         env: tuple[str, ...],
+        only: str | None = None,
     ) -> ExecSpec:
         if "argv" not in table:
             raise self.fail(f"{key}.argv", 'missing (a list like ["python3", "script.py"])')
@@ -199,8 +276,8 @@ class _Loader:
             template = ArgvTemplate.parse(argv)
         except TemplateError as exc:
             raise self.fail(f"{key}.argv", str(exc)) from None
-        if key == "inventory" and not _only_cluster(template):
-            raise self.fail(f"{key}.argv", "the only placeholder available here is {cluster}")
+        if only is not None and not _only(template, only):
+            raise self.fail(f"{key}.argv", f"the only placeholder available here is {{{only}}}")
         job_dir = self.workdir(table, key, workdir)
         self.check_executable(f"{key}.argv", str(argv[0]), job_dir)
         return ExecSpec(
@@ -210,35 +287,38 @@ class _Loader:
             env=tuple(dict.fromkeys((*env, *self.env(table, key, ())))),
         )
 
-    def http_spec(self, table: dict[str, object]) -> HttpInventorySpec:
+    def http_spec(self, table: dict[str, object], key: str) -> HttpInventorySpec:
         url = table.get("url")
         if not isinstance(url, str) or not url:
-            raise self.fail("inventory.url", "missing (an http:// or https:// URL)")
+            raise self.fail(f"{key}.url", "missing (an http:// or https:// URL)")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise self.fail("inventory.url", "must be an http:// or https:// URL with a host")
+            raise self.fail(f"{key}.url", "must be an http:// or https:// URL with a host")
         token_env = table.get("token_env")
         if token_env is not None:
-            token_env = self.env_name("inventory.token_env", token_env)
+            token_env = self.env_name(f"{key}.token_env", token_env)
             if not os.environ.get(token_env):
-                raise self.fail(
-                    "inventory.token_env", f"environment variable {token_env} is not set"
-                )
+                raise self.fail(f"{key}.token_env", f"environment variable {token_env} is not set")
             if parts.scheme == "http" and not is_loopback(parts.hostname):
-                raise self.fail("inventory.url", "must use https:// when a token is sent")
-        timeout = self.timeout(table, "inventory", "20s", MAX_INVENTORY_TIMEOUT)
+                raise self.fail(f"{key}.url", "must use https:// when a token is sent")
+        timeout = self.timeout(table, key, "20s", MAX_INVENTORY_TIMEOUT)
         return HttpInventorySpec(url, timeout, token_env)
 
     def timeout(
         self, table: dict[str, object], key: str, default: str, maximum: timedelta
     ) -> timedelta:
-        value = table.get("timeout", default)
+        return self.duration(table, "timeout", key, default, maximum)
+
+    def duration(
+        self, table: dict[str, object], name: str, key: str, default: str, maximum: timedelta
+    ) -> timedelta:
+        value = table.get(name, default)
         if not isinstance(value, str):
-            raise self.fail(f"{key}.timeout", 'must be a quoted duration like "20s" or "5m"')
+            raise self.fail(f"{key}.{name}", 'must be a quoted duration like "20s" or "5m"')
         try:
             return parse_duration(value, maximum=maximum)
         except DurationError as exc:
-            raise self.fail(f"{key}.timeout", f"{value!r} {exc.reason}") from None
+            raise self.fail(f"{key}.{name}", f"{value!r} {exc.reason}") from None
 
     def workdir(self, table: dict[str, object], key: str, default: Path) -> Path:
         value = table.get("workdir")
@@ -280,6 +360,6 @@ class _Loader:
             raise self.fail(key, f"executable {executable!r} not found {where} (or not executable)")
 
 
-def _only_cluster(template: ArgvTemplate) -> bool:
+def _only(template: ArgvTemplate, name: str) -> bool:
     placeholders = [e for e in template.elements if isinstance(e, Placeholder)]
-    return all(p.name == "cluster" and not p.splice for p in placeholders)
+    return all(p.name == name and not p.splice for p in placeholders)

@@ -32,3 +32,11 @@ class NotConfiguredError(CommandError):
 
 class InventoryError(CommandError):
     """The inventory source failed; the message is safe to show in chat."""
+
+
+class UnknownServiceError(CommandError):
+    """A service or environment not declared in [services]; the message lists the known ones."""
+
+    def __init__(self, message: str, known: list[str]) -> None:
+        self.known = known
+        super().__init__(message)

@@ -54,7 +54,7 @@ class ExecInventory:
 
     async def failed_nodes(self, cluster: str | None) -> list[NodeInfo]:
         argv = replace(self.job, arguments={"cluster": cluster or ""}).render()
-        out, err = _Capped(MAX_BYTES), OutputTail(max_lines=10, max_chars=1000)
+        out, err = CappedBytes(MAX_BYTES), OutputTail(max_lines=10, max_chars=1000)
         try:
             outcome = await run_process(
                 argv,
@@ -78,7 +78,7 @@ class ExecInventory:
             limit = format_duration(self.job.timeout)
             raise InventoryError(f"The inventory command did not answer within {limit}.")
         if outcome.returncode != 0:
-            detail = _last_line(stderr) or "no error output"
+            detail = last_line(stderr) or "no error output"
             raise InventoryError(
                 f"The inventory command failed (exit code {outcome.returncode}): {detail}"
             )
@@ -105,7 +105,7 @@ class HttpInventory:
         self.timeout = timeout
         self.token_env = token_env
         self._session = session
-        self._where = _host(url)
+        self._where = host_of(url)
 
     async def failed_nodes(self, cluster: str | None) -> list[NodeInfo]:
         params = {"cluster": cluster} if cluster else {}
@@ -158,7 +158,7 @@ class HttpInventory:
         return headers
 
 
-class _Capped:
+class CappedBytes:
     """Collects bytes up to a limit and remembers whether more came."""
 
     def __init__(self, limit: int) -> None:
@@ -230,14 +230,14 @@ def _since(index: int, value: object) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _host(url: str) -> str:
+def host_of(url: str) -> str:
     """host[:port] for messages: never the path, query or user:password of the URL."""
     parts = urlsplit(url)
     host = parts.hostname or "?"
     return f"{host}:{parts.port}" if parts.port else host
 
 
-def _last_line(text: str) -> str:
+def last_line(text: str) -> str:
     """The last non-empty line: for a crashed script its error, not its traceback."""
     lines = [line for line in text.splitlines() if line.strip()]
     return clean_text(lines[-1], SNIPPET) if lines else ""
