@@ -118,6 +118,11 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     from teams_bot import workers
 
+    try:  # bind first: a taken port is one clear line, before migrations or workers start
+        sock = workers.bind(host, port, reuse_port=args.workers > 1)
+    except OSError as exc:
+        print(workers.bind_error(host, port, exc), file=sys.stderr)
+        return 2
     log.info(
         "teams-bot %s listening on http://%s:%s/api/messages (%d worker process(es))",
         __version__,
@@ -126,8 +131,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         args.workers,
     )
     if args.workers > 1:
+        sock.close()  # each worker listens on its own socket sharing the port (SO_REUSEPORT)
         return workers.run_many(settings, host, port, args.workers, _secrets(settings))
-    workers.run_one(settings, host, port)
+    workers.run_one(settings, sock)
     return 0
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import socket
+import sys
 from collections.abc import Sequence
 from types import FrameType
 
@@ -31,27 +34,46 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def run_one(settings: Settings, host: str, port: int, *, reuse_port: bool = False) -> None:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """Listen on host:port now, before anything else starts; OSError if that is impossible."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family = infos[0][0] if infos else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=1024, reuse_port=reuse_port)
+
+
+def bind_error(host: str, port: int, exc: OSError) -> str:
+    """The one line a user sees when the bot cannot listen (no traceback)."""
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    return f"teams-bot: cannot listen on {host}:{port}: {reason}"
+
+
+def run_one(settings: Settings, sock: socket.socket) -> None:
+    """Serve on an already listening socket (the database is migrated at start-up, after it)."""
     from teams_bot.app import create_app
 
     web.run_app(
         create_app(settings),
-        host=host,
-        port=port,
+        sock=sock,
         print=None,
         access_log=None,
         loop=event_loop(),
-        reuse_port=reuse_port,
     )
 
 
 def _worker(settings: Settings, host: str, port: int, secrets: Sequence[str]) -> None:
     configure_logging(settings.log_level, settings.log_format, secrets)
-    run_one(settings, host, port, reuse_port=True)
+    try:
+        sock = bind(host, port, reuse_port=True)
+    except OSError as exc:
+        print(bind_error(host, port, exc), file=sys.stderr)
+        raise SystemExit(2) from None
+    run_one(settings, sock)
 
 
 def run_many(settings: Settings, host: str, port: int, workers: int, secrets: Sequence[str]) -> int:
-    """Start `workers` processes on host:port; stop them all on SIGTERM/SIGINT."""
+    """Start `workers` processes on host:port; stop them all on SIGTERM/SIGINT.
+
+    The caller has checked that the port can be bound (`bind(..., reuse_port=True)`)."""
     spawn = multiprocessing.get_context("spawn")
     processes = [
         spawn.Process(target=_worker, args=(settings, host, port, list(secrets)), name=f"w{i}")
