@@ -234,3 +234,19 @@ async def test_ordinary_nesting_is_fine(server: Server) -> None:
 async def test_bad_bodies_are_400(server: Server, body: str | bytes) -> None:
     status, answer = await server.post(body)
     assert status == 400 and "error" in answer
+
+
+async def test_a_flood_of_refusals_is_summarised_in_the_log(
+    server: Server, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(inbound.LOG_BURST + 15):
+        assert (await server.post(activity(), auth=None))[0] == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == inbound.__name__]
+    assert len(lines) == inbound.LOG_BURST
+    monkeypatch.setattr(inbound, "LOG_WINDOW_S", 0.0)
+    assert (await server.post(activity(), auth=None))[0] == 401
+    lines = [r.getMessage() for r in caplog.records if r.name == inbound.__name__]
+    assert lines[-2:] == [
+        "15 more refused requests not logged one by one",
+        "401 before reading the body from 127.0.0.1: no Authorization header",
+    ]

@@ -17,7 +17,8 @@ so anyone could make the bot parse megabytes for free (issue 9, #1). Here, in or
 4. JSON parsed once; invalid, nested deeper than MAX_DEPTH (never a RecursionError), not an
    object, or without a string `type`: 400.
 
-Refusals log one warning line naming the status; the route should not log them again.
+Refusals log one warning line naming the status (a flood: LOG_BURST lines per LOG_WINDOW_S,
+then a count); the route should not log them again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -45,6 +47,29 @@ MAX_TOKEN_CHARS = 4096  # real channel tokens are about 1.5 KiB
 CLOCK_TOLERANCE_S = 300
 _JWT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _CHUNK = 64 * 1024
+LOG_BURST = 20  # refusal lines per LOG_WINDOW_S; a flood is summarised, not logged line by line
+LOG_WINDOW_S = 10.0
+
+
+class _RefusalLog:
+    """One warning per refusal, up to LOG_BURST per window; then one line counting the rest."""
+
+    def __init__(self) -> None:
+        self._window_start = 0.0
+        self._logged = 0
+        self._suppressed = 0
+
+    def warning(self, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._window_start >= LOG_WINDOW_S:
+            if self._suppressed:
+                log.warning("%d more refused requests not logged one by one", self._suppressed)
+            self._window_start, self._logged, self._suppressed = now, 0, 0
+        if self._logged < LOG_BURST:
+            self._logged += 1
+            log.warning(message, *args)
+        else:
+            self._suppressed += 1
 
 
 class KeySource(Protocol):
@@ -66,6 +91,7 @@ class TokenPrecheck:
         self._urls = metadata_urls(settings)
         self._sources = sources
         self.body_limit = VERIFIED_BODY_LIMIT if self.enabled else UNVERIFIED_BODY_LIMIT
+        self.refusals = _RefusalLog()
 
     async def refusal(self, header: str) -> str | None:
         if not self.enabled:
@@ -130,13 +156,15 @@ async def read_activity_body(
     """The activity as a JSON object, or the 401/413/415/400 answer to send instead."""
     reason = await precheck.refusal(request.headers.get("Authorization", ""))
     if reason is not None:
-        log.warning("401 before reading the body from %s: %s", request.remote, reason)
+        precheck.refusals.warning("401 before reading the body from %s: %s", request.remote, reason)
         return _problem(401, "unauthorized")
     if request.content_type != "application/json":
         return _problem(415, "Content-Type must be application/json")
     raw = await _read_capped(request, precheck.body_limit)
     if raw is None:
-        log.warning("413 from %s: body over %d bytes", request.remote, precheck.body_limit)
+        precheck.refusals.warning(
+            "413 from %s: body over %d bytes", request.remote, precheck.body_limit
+        )
         return await _answer_and_close(request, 413, f"over {precheck.body_limit} bytes")
     return parse_activity(raw)
 
