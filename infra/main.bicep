@@ -8,19 +8,19 @@ targetScope = 'resourceGroup'
 @description('Azure region for everything except the bot registration (global).')
 param location string = resourceGroup().location
 
-@description('Prefix of resource names (letters and digits).')
+@description('Prefix of resource names (letters and digits, starting with a letter); lowercased, as Container Apps and PostgreSQL names must be.')
 @minLength(3)
 @maxLength(12)
 param namePrefix string = 'opsbot'
 
-@description('Container image, e.g. myregistry.azurecr.io/teams-bot:0.1.0 (built from infra/Dockerfile).')
+@description('Container image, e.g. myregistry.azurecr.io/teams-bot:0.1.0 (built from infra/Dockerfile), in the registry below.')
 param image string
 
-@description('Registry login server the identity pulls from (give it AcrPull); empty for a public image.')
-param registryServer string = ''
+@description('Resource id of the existing Azure Container Registry holding the image (az acr show --name <acr> --query id -o tsv). The app\'s identity is granted AcrPull on it before the app is created.')
+param registryId string
 
-@description('How the bot authenticates: an app registration (SingleTenant/MultiTenant) or the managed identity.')
-@allowed(['SingleTenant', 'MultiTenant', 'UserAssignedMSI'])
+@description('How the bot authenticates: UserAssignedMSI (recommended: the managed identity, no password), SingleTenant (an app registration in your tenant), or MultiTenant (only to redeploy a bot created as multi-tenant before August 2025: Azure Bot Service no longer creates them). msaAppId, msaAppType and msaAppTenantId are fixed when the bot is created: switching means deleting and recreating the bot.')
+@allowed(['SingleTenant', 'UserAssignedMSI', 'MultiTenant'])
 param microsoftAppType string = 'SingleTenant'
 
 @description('Client id of the bot\'s app registration; ignored for UserAssignedMSI (the identity\'s client id is used).')
@@ -30,7 +30,7 @@ param microsoftAppId string = ''
 @secure()
 param microsoftAppPassword string = ''
 
-@description('Tenant of the app registration and of the users (Graph group look-ups need it).')
+@description('Tenant of the app registration or identity and of the users (required for SingleTenant and UserAssignedMSI; Graph group look-ups need it).')
 param microsoftAppTenantId string = tenant().tenantId
 
 @description('HMAC key for card actions, at least 16 characters; stored in Key Vault.')
@@ -54,7 +54,8 @@ param databaseName string = 'teamsbot'
 @description('PostgreSQL schema for the bot\'s tables; empty for the default (public).')
 param databaseSchema string = ''
 
-@description('Contents of the policy file (roles, bindings); empty for the built-in default policy.')
+@description('Contents of the policy file (roles, bindings); empty for the built-in default policy. Stored in Key Vault; secure, so it is not kept in the deployment history.')
+@secure()
 param policyToml string = ''
 
 @description('Contents of the automation config file; empty for none. Stored in Key Vault.')
@@ -93,22 +94,40 @@ param minReplicas int = 1
 @minValue(1)
 param maxReplicas int = 3
 
+@description('Appended to the Key Vault name (letters and digits). The name is otherwise the same for the same resource group and prefix, and a deleted vault keeps its name for 90 days (purge protection): set this to deploy next to a soft-deleted vault, see infra/README.md.')
+@maxLength(6)
+param vaultNameSuffix string = ''
+
+@description('Object id of whoever stores extra secrets in the vault (az keyvault secret set): granted Key Vault Secrets Officer on this vault. Empty for nobody.')
+param secretsOfficerPrincipalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+param secretsOfficerPrincipalType string = 'User'
+
 param tags object = {}
 
-var suffix = uniqueString(resourceGroup().id, namePrefix)
+var prefix = toLower(namePrefix)
+var suffix = uniqueString(resourceGroup().id, prefix)
+var vaultBase = '${prefix}kv${suffix}'
+var vaultName = '${take(vaultBase, 24 - length(vaultNameSuffix))}${toLower(vaultNameSuffix)}'
 var isMsi = microsoftAppType == 'UserAssignedMSI'
+var isMultiTenant = microsoftAppType == 'MultiTenant'
 var port = 3978
 var configDir = '/etc/teams-bot'
+// Built-in role definition ids (Azure built-in roles: Security).
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
+var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+// /subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>
+var registryParts = split(registryId, '/')
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
-  name: '${namePrefix}-id'
+  name: '${prefix}-id'
   location: location
   tags: tags
 }
 
 resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
-  name: '${namePrefix}-logs-${suffix}'
+  name: '${prefix}-logs-${suffix}'
   location: location
   tags: tags
   properties: {
@@ -118,7 +137,7 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
 }
 
 resource insights 'Microsoft.Insights/components@2020-02-02' = {
-  name: '${namePrefix}-ai-${suffix}'
+  name: '${prefix}-ai-${suffix}'
   location: location
   kind: 'web'
   tags: tags
@@ -128,10 +147,21 @@ resource insights 'Microsoft.Insights/components@2020-02-02' = {
   }
 }
 
+// --- the registry: the identity may pull, granted before the app exists (it pulls at creation) ---
+
+module acrPull 'modules/acr-pull.bicep' = {
+  name: 'acr-pull-${suffix}'
+  scope: resourceGroup(registryParts[2], registryParts[4])
+  params: {
+    registryName: last(registryParts)
+    principalId: identity.properties.principalId
+  }
+}
+
 // --- Key Vault: RBAC only; the app's identity may read secrets, nothing else ---
 
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
-  name: take('${namePrefix}kv${suffix}', 24)
+  name: vaultName
   location: location
   tags: tags
   properties: {
@@ -150,6 +180,17 @@ resource secretsReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
     principalId: identity.properties.principalId
     principalType: 'ServicePrincipal'
+  }
+}
+
+// `az keyvault secret set` (extraSecrets) needs a data-plane role: nothing else grants one.
+resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
+  name: guid(vault.id, secretsOfficerPrincipalId, keyVaultSecretsOfficer)
+  scope: vault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)
+    principalId: secretsOfficerPrincipalId
+    principalType: secretsOfficerPrincipalType
   }
 }
 
@@ -188,7 +229,7 @@ resource configSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empt
 // --- PostgreSQL flexible server: shared by every replica; TLS required ---
 
 resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
-  name: '${namePrefix}-pg-${suffix}'
+  name: '${prefix}-pg-${suffix}'
   location: location
   tags: tags
   sku: { name: postgresSkuName, tier: postgresTier }
@@ -208,11 +249,18 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   properties: { charset: 'UTF8', collation: 'en_US.utf8' }
 }
 
-// Public endpoint reachable from Azure services only (Container Apps' outbound addresses vary).
+// Public endpoint open to Azure's address space (Container Apps' outbound addresses vary).
+// Trade-off: 0.0.0.0 admits clients running in ANY Azure tenant, not only this app; what keeps
+// them out is the admin password (random, in Key Vault) and TLS. For a private server, use a
+// VNet-integrated Container Apps environment and private access (see infra/README.md).
+// After the database: the server rejects concurrent operations (ServerBusy).
 resource azureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
   parent: postgres
   name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
   properties: { startIpAddress: '0.0.0.0', endIpAddress: '0.0.0.0' }
+  dependsOn: [
+    database
+  ]
 }
 
 // --- the app's settings: every name teams_bot.settings.Settings reads ---
@@ -271,7 +319,7 @@ var fileSecrets = concat(
 )
 
 resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
-  name: '${namePrefix}-env'
+  name: '${prefix}-env'
   location: location
   tags: tags
   properties: {
@@ -286,7 +334,7 @@ resource environment 'Microsoft.App/managedEnvironments@2024-03-01' = {
 }
 
 resource app 'Microsoft.App/containerApps@2024-03-01' = {
-  name: '${namePrefix}-app'
+  name: '${prefix}-app'
   location: location
   tags: tags
   identity: {
@@ -298,7 +346,8 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
     configuration: {
       activeRevisionsMode: 'Single'
       ingress: { external: true, targetPort: port, transport: 'auto', allowInsecure: false }
-      registries: empty(registryServer) ? [] : [{ server: registryServer, identity: identity.id }]
+      // Pulls with the identity; acrPull.outputs makes the app wait for the AcrPull assignment.
+      registries: [{ server: acrPull.outputs.loginServer, identity: identity.id }]
       secrets: map(vaultSecretNames, n => {
         name: n
         keyVaultUrl: '${vault.properties.vaultUri}secrets/${n}'
@@ -342,7 +391,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
 // --- Azure Bot: the registration Teams talks to, with the Teams channel on ---
 
 resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
-  name: '${namePrefix}-bot-${suffix}'
+  name: '${prefix}-bot-${suffix}'
   location: 'global'
   kind: 'azurebot'
   tags: tags
@@ -352,7 +401,7 @@ resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
     endpoint: 'https://${app.properties.configuration.ingress.fqdn}/api/messages'
     msaAppId: isMsi ? identity.properties.clientId : microsoftAppId
     msaAppType: microsoftAppType
-    msaAppTenantId: microsoftAppType == 'MultiTenant' ? null : microsoftAppTenantId
+    msaAppTenantId: isMultiTenant ? null : microsoftAppTenantId
     msaAppMSIResourceId: isMsi ? identity.id : null
     developerAppInsightKey: insights.properties.InstrumentationKey
     developerAppInsightsApplicationId: insights.properties.AppId
@@ -369,15 +418,15 @@ resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
   }
 }
 
-// Availability test: /healthz from three regions, every 5 minutes.
+// Availability test: /healthz from three regions, every 5 minutes. The test's kind is
+// properties.Kind; the optional top-level kind is left out (as Azure Verified Modules do).
 resource healthTest 'Microsoft.Insights/webtests@2022-06-15' = {
-  name: '${namePrefix}-healthz'
+  name: '${prefix}-healthz'
   location: location
-  kind: 'standard'
   tags: union(tags, { 'hidden-link:${insights.id}': 'Resource' })
   properties: {
-    SyntheticMonitorId: '${namePrefix}-healthz'
-    Name: '${namePrefix} /healthz'
+    SyntheticMonitorId: '${prefix}-healthz'
+    Name: '${prefix} /healthz'
     Kind: 'standard'
     Enabled: true
     Frequency: 300
@@ -399,8 +448,10 @@ resource healthTest 'Microsoft.Insights/webtests@2022-06-15' = {
 output messagingEndpoint string = bot.properties.endpoint
 output appFqdn string = app.properties.configuration.ingress.fqdn
 output botAppId string = bot.properties.msaAppId
+output botResourceName string = bot.name
 output identityClientId string = identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId
 output keyVaultName string = vault.name
+output registryLoginServer string = acrPull.outputs.loginServer
 output postgresHost string = postgres.properties.fullyQualifiedDomainName
 output teamsChannel string = teamsChannel.name
