@@ -53,7 +53,8 @@ def test_example_file_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
         workdir=root,
         env=("OPSBOT_EXAMPLE_STATE",),
     )
-    assert sorted(config.actions) == ["reboot", "rollback"]
+    assert sorted(config.actions) == ["deploy-web", "reboot", "rollback", "rollback-web"]
+    assert sorted(config.services.services) == ["web"] and config.runners == {}
     reboot = config.actions["reboot"]
     assert reboot.timeout == timedelta(minutes=5) and reboot.workdir == root
     assert config.actions["rollback"].timeout == timedelta(minutes=15)
