@@ -52,7 +52,7 @@ async def drain(worker: DeliveryWorker, clock: FakeClock, until: float = 4000.0)
         wait = await worker.step()
         if wait == 0.0:
             continue
-        if not await worker._store.due(clock.now() + timedelta(days=1), 1):  # noqa: SLF001
+        if not await worker._store.due(clock.now() + timedelta(days=1), 1):
             return
         clock.advance(wait)
 
