@@ -137,3 +137,17 @@ async def test_injection_looking_arguments_travel_as_json_strings(github: GitHub
     sent = json.loads(github.requests("POST", "/dispatches")[0].body)
     assert sent["inputs"] == {"service": "web", "version": HOSTILE, "environment": "prod && reboot"}
     assert github.runs[101].parameters["version"] == HOSTILE
+
+
+async def test_secondary_rate_limit_403_is_retried(github: GitHubStandIn) -> None:
+    github.fail_next(403, retry_after="1", path_contains="/jobs")
+    result = await runner(github).run(job())
+    assert result.status == "succeeded", result.output_tail
+
+
+async def test_retry_after_too_long_gives_up_at_once(github: GitHubStandIn) -> None:
+    github.fail_next(429, retry_after="120", path_contains="/dispatches")
+    result = await runner(github).run(job())
+    assert result.status == "error" and result.duration_seconds < 5
+    assert "asked to wait 120 s; giving up" in result.output_tail
+    assert len(github.requests("POST", "/dispatches")) == 1 and not github.runs

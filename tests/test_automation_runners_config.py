@@ -47,6 +47,9 @@ secret_env = "OPSBOT_T_HOOK"
 completion = "callback"
 callback_url = "https://opsbot.contoso.example/api/runners/hook/callback"
 
+[actions.ping]
+runner = "hook"
+
 [actions.deploy]
 runner = "gh"
 timeout = "45m"
@@ -87,6 +90,7 @@ def test_runners_are_built_with_secrets_from_the_environment(tmp_path: Path) -> 
         timedelta(minutes=45),
     )
     assert config.runner_for("deploy") is config.runners["gh"]
+    assert config.job_for("ping", {"x": "y"}).render_parameters() == {}  # no parameters at all
     shown = repr(config) + "".join(repr(r.__dict__) for r in config.runners.values())
     assert not any(value in shown for value in SECRETS.values())
 

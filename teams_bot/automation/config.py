@@ -89,7 +89,9 @@ class AutomationConfig:
         """A job for the action; raises ArgumentError now if a value is missing or refused."""
         spec = self._spec(action)
         if isinstance(spec, PipelineActionSpec):
-            job = Job(action, (), dict(arguments), spec.timeout, parameters=spec.parameters)
+            job = Job(
+                action, (), dict(arguments), spec.timeout, parameters=spec.parameters, remote=True
+            )
             job.render_parameters()
             return job
         job = Job(action, spec.argv, dict(arguments), spec.timeout, spec.workdir, spec.env)

@@ -21,8 +21,8 @@ class Job:
 
     A local job has an argv template; `env` is an allow-list of variable names copied from
     the bot's environment (if set) and `cwd` None means the bot's current working directory.
-    A pipeline job (HTTP runners) has `parameters` instead: remote parameter name -> literal
-    or whole "{name}" placeholder, sent as JSON string values, never through a shell.
+    A pipeline job (HTTP runners, `remote`) has `parameters` instead: remote parameter name ->
+    literal or whole "{name}" placeholder, sent as JSON string values, never through a shell.
     """
 
     action: str
@@ -32,9 +32,10 @@ class Job:
     cwd: Path | None = None
     env: tuple[str, ...] = ()
     parameters: tuple[tuple[str, str], ...] = ()
+    remote: bool = False
 
     def __post_init__(self) -> None:
-        if self.argv or not self.parameters:
+        if self.argv or not (self.parameters or self.remote):
             ArgvTemplate.parse(self.argv)  # raises TemplateError early
         ParameterTemplate.parse(dict(self.parameters))
         if self.timeout.total_seconds() <= 0:

@@ -1,4 +1,9 @@
-"""Process output for chat: ANSI-free text, a bounded tail, and rate-limited progress."""
+"""Process output for chat: ANSI-free text, a bounded tail, and rate-limited progress.
+
+The bot's own secret values, once registered with `register_secrets` at start, are masked in
+every line that passes `clean_line` (tails, progress, error snippets), before the text reaches
+a card, the database or the log.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import asyncio
 import logging
 import re
 from collections import deque
+from collections.abc import Iterable
 
 from teams_bot.automation.models import ProgressCallback
 
@@ -20,14 +26,37 @@ _ANSI = re.compile(
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PROGRESS_LINE_CHARS = 300
+MASK = "********"
+_MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
+_known_secrets: tuple[str, ...] = ()
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Values no job output may show (the bot's credentials); replaces earlier ones."""
+    global _known_secrets
+    usable = {v for v in values if v and len(v) >= _MIN_SECRET_CHARS}
+    _known_secrets = tuple(sorted(usable, key=len, reverse=True))  # longest first
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every registered secret value replaced by MASK."""
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def holds_secret(text: str) -> bool:
+    return any(secret in text for secret in _known_secrets)
 
 
 def clean_line(raw: str) -> str:
-    """Strip escapes and control characters; keep what a carriage return left visible."""
-    text = _ANSI.sub("", raw)
+    """Strip escapes and control characters and mask secrets; keep what a carriage return
+    left visible."""
+    text = _ANSI.sub("", mask_secrets(raw))  # masked again below: escapes may split one
     if "\r" in text.rstrip("\r"):
         text = text.rstrip("\r").rsplit("\r", 1)[-1]  # a progress bar redrawn in place
-    return _CONTROL.sub("", text).rstrip()
+    return mask_secrets(_CONTROL.sub("", text)).rstrip()
 
 
 def clean_text(raw: str, limit: int) -> str:

@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from teams_bot.automation.output import holds_secret
+
 Sink = Callable[[bytes], object]
 BASE_ENV = ("PATH", "LANG")
 _CHUNK = 65536
@@ -28,11 +30,12 @@ class ProcessExit:
 
 
 def minimal_env(allow: Iterable[str], source: Mapping[str, str] | None = None) -> dict[str, str]:
-    """PATH and LANG plus the allow-listed names that are set; nothing else from the bot."""
+    """PATH and LANG plus the allow-listed names that are set; nothing else from the bot, and
+    never a value holding one of the bot's registered secrets, even if allow-listed."""
     environ = os.environ if source is None else source
     env = {"PATH": environ.get("PATH", os.defpath), "LANG": environ.get("LANG", "C.UTF-8")}
     env.update({name: environ[name] for name in allow if name in environ})
-    return env
+    return {name: value for name, value in env.items() if not holds_secret(value)}
 
 
 async def run_process(

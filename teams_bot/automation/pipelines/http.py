@@ -1,6 +1,7 @@
 """One HTTP call to a pipeline service: JSON or form in, bounded retries, credentials masked.
 
-429 and 5xx answers are retried with backoff, honouring Retry-After (capped). A call that
+429 and 5xx answers (and 403 with Retry-After: GitHub's secondary rate limit) are retried
+with backoff, honouring Retry-After (capped). A call that
 starts a run is not idempotent: it is retried only when the service said it did nothing
 (429, 503) or the connection could not be opened, so a run is never started twice by us.
 Redirects are not followed, so credentials never travel to another host.
@@ -154,14 +155,17 @@ class Api:
             return reply
         message = self._refusal(method, url, reply)
         retry = RETRYABLE if idempotent else NOT_PROCESSED
-        if reply.status in retry:
+        limited = reply.status == 403 and "Retry-After" in reply.headers  # GitHub's 2nd limit
+        if reply.status in retry or limited:
             raise _Retry(reply.status, _retry_after(reply.headers.get("Retry-After")), message)
         raise RemoteError(message)
 
     def _refusal(self, method: str, url: str, reply: Reply) -> str:
         text = mask(reply.body.decode("utf-8", errors="replace"), self.secrets)
         detail = clean_text(_message(text), SNIPPET)
-        if reply.status in (401, 403) or (reply.status == 203 and b"<html" in reply.body[:500]):
+        html = b"<html" in reply.body[:500].lower()
+        limited = reply.status == 403 and "Retry-After" in reply.headers
+        if (reply.status in (401, 403) and not limited) or (reply.status == 203 and html):
             what = f"{self.service} refused the credentials (HTTP {reply.status})"
         else:
             what = f"{self.service} answered HTTP {reply.status} to {method} {_path(url)}"
