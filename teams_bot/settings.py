@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -20,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from teams_bot.secret_env import scrub_environment
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,9 @@ class Settings(BaseSettings):
 
     # Approvals: how often pending approvals are checked for expiry (every replica checks).
     approval_scan_seconds: float = Field(default=15, gt=0, le=300)
+    # Retention: closed and expired cards, buttons and decided approvals older than this are
+    # pruned by the maintenance scan; the audit log is never pruned.
+    retention_days: int = Field(default=30, ge=1, le=3650)
 
     @field_validator("allowed_tenants", mode="before")
     @classmethod
@@ -196,3 +202,40 @@ def effective_settings(settings: Settings) -> dict[str, str]:
             text = str(value)
         shown[_env_name(name)] = text
     return shown
+
+
+SECRET_SETTINGS = ("MicrosoftAppPassword", "TEAMS_BOT_ACTION_SECRET", "TEAMS_BOT_DATABASE_URL")
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """The secret values in this configuration, to mask in logs and in job output."""
+    values = [settings.app_password]
+    for secret in (settings.action_secret, settings.database_url):
+        values.append(secret.get_secret_value() if secret else "")
+    if settings.database_url:  # the password alone may be printed too
+        password = urlsplit(settings.database_url.get_secret_value()).password
+        values.append(unquote(password) if password else "")
+    return [value for value in values if value]
+
+
+def protect_secrets(settings: Settings) -> list[str]:
+    """After settings are loaded: secrets out of the process environment (and its /proc view),
+    masked in job output. Call once per serving process, after starting worker processes that
+    read the environment themselves. Returns the variable names removed."""
+    from teams_bot.automation.output import register_secrets  # keeps settings import-light
+
+    values = secret_values(settings)
+    register_secrets(values)
+    return scrub_environment(SECRET_SETTINGS, values)
+
+
+def tenancy_warning(settings: Settings) -> str | None:
+    """A warning when any Azure AD tenant may use the bot (multi-tenant app, no allow-list)."""
+    if not settings.auth_enabled or settings.allowed_tenants:
+        return None
+    if settings.microsoft_app_type != "MultiTenant":
+        return None
+    return (
+        "TEAMS_BOT_ALLOWED_TENANTS is not set and MicrosoftAppType is MultiTenant: users of "
+        "every Azure AD tenant that installs the app can use the bot; set it to your tenant id(s)"
+    )
