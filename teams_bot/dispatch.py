@@ -7,13 +7,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
-from teams_bot.approvals.models import Approval
-from teams_bot.approvals.requests import pending_request, place, requester
-from teams_bot.approvals.service import Outcome
+from teams_bot.approvals.models import Approval, Requirement, WorkOutcome
+from teams_bot.approvals.requests import ApprovalRequest, place, requester
 from teams_bot.auditing import audit_record
-from teams_bot.authz import Authorizer
 from teams_bot.background import BackgroundTasks
 from teams_bot.commands.context import CommandContext, MentionedUser, Reply
 from teams_bot.commands.registry import BoundArguments, Command, CommandRegistry
@@ -24,10 +22,14 @@ from teams_bot.errors import (
     UnknownCommandError,
     UsageError,
 )
+from teams_bot.gate import Gate
 from teams_bot.graph import GroupLookupError
 from teams_bot.identity import Caller, Where
 from teams_bot.logs import new_correlation_id
 from teams_bot.storage.audit import AuditLog
+
+if TYPE_CHECKING:
+    from teams_bot.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ LateReply = Callable[[Reply], Awaitable[None]]
 class NeedsApproval:
     """The command is allowed but policy wants other people to approve it first."""
 
-    request: dict[str, Any]  # see teams_bot.approvals.requests.pending_request
+    request: ApprovalRequest
 
 
 @dataclass(frozen=True)
@@ -65,40 +67,51 @@ class Dispatcher:
     def __init__(
         self,
         registry: CommandRegistry,
-        authorizer: Authorizer,
+        gate: Gate,
         audit: AuditLog,
         *,
-        allowed_tenants: list[str],
         deadline_s: float,
         services: object,
         tasks: BackgroundTasks,
     ) -> None:
         self.registry = registry
-        self.authorizer = authorizer
+        self.gate = gate
         self.audit = audit
-        self.allowed_tenants = set(allowed_tenants)
         self.deadline_s = deadline_s
         self.services = services
         self.tasks = tasks
 
-    def tenant_allowed(self, tenant_id: str) -> bool:
-        return not self.allowed_tenants or tenant_id in self.allowed_tenants
+    @classmethod
+    def of(cls, services: Services) -> Dispatcher:
+        return cls(
+            services.registry,
+            services.gate,
+            services.audit,
+            deadline_s=services.settings.turn_deadline_seconds,
+            services=services,
+            tasks=services.tasks,
+        )
 
     async def handle(self, request: Request, late_reply: LateReply) -> Reply | NeedsApproval:
         started = time.perf_counter()
         caller = request.caller
         name, args, outcome, detail = request.text.split(" ", 1)[0], {}, "ok", ""
         try:
-            self._check_tenant(caller)
+            self.gate.check_tenant(caller)
             command, bound = self.registry.resolve(request.text)
             name, args = command.name, bound.for_audit()
-            caller = await self.authorizer.identify(caller)
-            ctx = self._context(request, caller)
-            self._authorize(command, bound, ctx)
-            approval = self._approval_needed(request, command, bound, ctx)
-            if approval is not None:
-                outcome, detail = "approval", f"needs approval: {approval.request['rule']}"
-                return approval
+            admission = await self.gate.admit(
+                caller,
+                request.where,
+                command.permission,
+                command.name,
+                named_arguments(command, bound),
+            )
+            caller = admission.caller
+            ctx = self.context(request, caller)
+            if admission.approval is not None:
+                outcome, detail = "approval", f"needs approval: {admission.approval.rule}"
+                return _needs_approval(request, command, bound, caller, admission.approval)
             reply = await self._run(command, ctx, bound, late_reply)
             detail = _summary(reply)
             return reply
@@ -119,65 +132,15 @@ class Dispatcher:
             elapsed_ms = (time.perf_counter() - started) * 1000
             await self._audit(request, caller, name, args, outcome, detail, elapsed_ms)
 
-    def _check_tenant(self, caller: Caller) -> None:
-        if not self.tenant_allowed(caller.tenant_id):
-            raise TenantNotAllowedError(caller.tenant_id)
-
-    def _context(self, request: Request, caller: Caller) -> CommandContext:
+    def context(self, request: Request, caller: Caller) -> CommandContext:
         return CommandContext(
             caller=caller,
             where=request.where,
             correlation_id=request.correlation_id,
-            permissions=self.authorizer.permissions(caller),
+            permissions=self.gate.authorizer.permissions(caller),
             mentions=request.mentions,
             services=self.services,
         )
-
-    def _authorize(self, command: Command, bound: BoundArguments, ctx: CommandContext) -> None:
-        arguments = named_arguments(command, bound)
-        decision = self.authorizer.check(
-            ctx.caller, ctx.where, command.permission, command.name, arguments
-        )
-        if not decision.allowed:
-            raise PermissionDeniedError(
-                decision.missing or command.permission, command.name, decision.reason
-            )
-
-    def _approval_needed(
-        self, request: Request, command: Command, bound: BoundArguments, ctx: CommandContext
-    ) -> NeedsApproval | None:
-        arguments = named_arguments(command, bound)
-        needed = self.authorizer.approval_for(ctx.caller, ctx.where, command.name, arguments)
-        if needed is None:
-            return None
-        return NeedsApproval(
-            pending_request(
-                caller=ctx.caller,
-                where=ctx.where,
-                kind="command",
-                command=command.name,
-                text=request.text,
-                action_id="",
-                arguments=bound.for_audit(),
-                summary=request.text,
-                requirement=needed,
-                correlation_id=ctx.correlation_id,
-            )
-        )
-
-    async def run_approved(self, approval: Approval) -> Outcome:
-        """Run an approved command line as its requester, re-checking their permission now."""
-        caller = await self.authorizer.identify(requester(approval))
-        where = place(approval)
-        request = Request(approval.text, caller, where, new_correlation_id(), {})
-        try:
-            command, bound = self.registry.resolve(approval.text)
-            ctx = self._context(request, caller)
-            self._authorize(command, bound, ctx)
-            reply = await self.registry.invoke(command, ctx, bound)
-        except CommandError as exc:
-            return Outcome(False, str(exc), str(exc))
-        return Outcome(True, _summary(reply)[:300], reply)
 
     async def _run(
         self, command: Command, ctx: CommandContext, bound: BoundArguments, late_reply: LateReply
@@ -231,6 +194,50 @@ class Dispatcher:
                 duration_ms=elapsed_ms,
             )
         )
+
+
+async def run_approved(services: Services, approval: Approval) -> WorkOutcome:
+    """Run an approved command line as its requester, re-checking their permission now."""
+    dispatcher = Dispatcher.of(services)
+    request = Request(approval.text, requester(approval), place(approval), new_correlation_id(), {})
+    try:
+        command, bound = dispatcher.registry.resolve(approval.text)
+        admission = await services.gate.admit(
+            request.caller,
+            request.where,
+            command.permission,
+            command.name,
+            named_arguments(command, bound),
+            approval=False,
+        )
+        ctx = dispatcher.context(request, admission.caller)
+        reply = await dispatcher.registry.invoke(command, ctx, bound)
+    except CommandError as exc:
+        return WorkOutcome(False, str(exc), str(exc))
+    return WorkOutcome(True, _summary(reply)[:300], reply)
+
+
+def _needs_approval(
+    request: Request,
+    command: Command,
+    bound: BoundArguments,
+    caller: Caller,
+    requirement: Requirement,
+) -> NeedsApproval:
+    return NeedsApproval(
+        ApprovalRequest.build(
+            caller=caller,
+            where=request.where,
+            kind="command",
+            command=command.name,
+            text=request.text,
+            action_id="",
+            arguments=bound.for_audit(),
+            summary=request.text,
+            requirement=requirement,
+            correlation_id=request.correlation_id,
+        )
+    )
 
 
 def named_arguments(command: Command, bound: BoundArguments) -> dict[str, object]:

@@ -33,6 +33,7 @@ class PermissionDeniedError(CommandError):
     def __init__(self, permission: str, what: str, reason: str = "") -> None:
         self.permission = permission
         why = reason or f"it needs the permission '{permission}'."
+        self.reason = why
         super().__init__(f"You are not allowed to run '{what}': {why}")
 
 

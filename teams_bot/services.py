@@ -1,23 +1,31 @@
-"""The long-lived parts of a running bot, built once at start and shared by every turn."""
+"""The long-lived parts of a running bot, built complete once at start, then frozen.
+
+Every turn, button, job and scan gets the same `Services`. Nothing in it is set later: the
+Bot Framework layer's messenger is built first and handed in.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import aiohttp
 
 from teams_bot import __version__
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.store import ActionStore
+from teams_bot.approvals.store import ApprovalStore
 from teams_bot.authz import Authorizer
 from teams_bot.automation.config import AutomationConfig, load_automation
 from teams_bot.background import BackgroundTasks
 from teams_bot.commands.registry import CommandRegistry
+from teams_bot.gate import Gate
 from teams_bot.graph import GraphGroupResolver
+from teams_bot.jobs.locks import TargetLocks
+from teams_bot.jobs.updates import CardUpdates
+from teams_bot.kit import Catalog
+from teams_bot.messenger import Messenger
 from teams_bot.policy import Policy, load_policy
 from teams_bot.settings import Settings
 from teams_bot.storage.audit import AuditLog
@@ -27,23 +35,10 @@ from teams_bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
-# Replace the card in message `activity_id` of conversation `conversation_id` (proactively).
-Publisher = Callable[[str, str, dict[str, Any]], Awaitable[None]]
+CARD_UPDATE_INTERVAL_S = 2.0
 
 
-async def _no_publisher(conversation_id: str, activity_id: str, content: dict[str, Any]) -> None:
-    log.warning("message %s changed but no publisher is attached", activity_id)
-
-
-Sayer = Callable[[str, Any], Awaitable[str]]  # post a Reply in a conversation; its message id
-
-
-async def _no_sayer(conversation_id: str, reply: Any) -> str:
-    log.warning("a message for %s was dropped: no sender is attached", conversation_id)
-    return ""
-
-
-@dataclass
+@dataclass(frozen=True)
 class Services:
     settings: Settings
     db: Database
@@ -52,15 +47,21 @@ class Services:
     bot_storage: SqlBotStorage
     policy: Policy
     authorizer: Authorizer
-    registry: CommandRegistry
+    gate: Gate
+    catalog: Catalog
     actions: ActionStore
+    locks: TargetLocks
+    approvals: ApprovalStore
     signer: ActionSigner
     automation: AutomationConfig
-    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
-    publish: Publisher = _no_publisher  # set by the Bot Framework layer: update a posted card
-    say: Sayer = _no_sayer  # set by the Bot Framework layer: post a new message
-    approvals: Any = None  # teams_bot.approvals.service.ApprovalService, set at start
+    messenger: Messenger
+    card_updates: CardUpdates
+    tasks: BackgroundTasks
     version: str = __version__
+
+    @property
+    def registry(self) -> CommandRegistry:
+        return self.catalog.commands
 
 
 def action_signer(settings: Settings) -> ActionSigner:
@@ -73,15 +74,24 @@ def action_signer(settings: Settings) -> ActionSigner:
     return ActionSigner(secrets.token_bytes(32))
 
 
-async def build_services(
-    settings: Settings, registry: CommandRegistry, http: aiohttp.ClientSession
-) -> Services:
-    """Open the database (migrating it) and build everything the turns share."""
-    policy = load_policy(settings.policy_file)
-    automation = load_automation(settings.config_file)
+async def open_database(settings: Settings) -> Database:
     db = await Database.connect(settings.resolved_database_url(), schema=settings.database_schema)
     await db.migrate()
+    return db
+
+
+async def build_services(
+    settings: Settings,
+    catalog: Catalog,
+    http: aiohttp.ClientSession,
+    db: Database,
+    messenger: Messenger,
+) -> Services:
+    """Everything the turns share, on an open (migrated) database."""
+    policy = load_policy(settings.policy_file)
+    automation = load_automation(settings.config_file)
     groups = GraphGroupResolver.from_settings(settings, http, policy=policy)
+    authorizer = Authorizer(policy, groups)
     return Services(
         settings=settings,
         db=db,
@@ -89,9 +99,15 @@ async def build_services(
         conversations=ConversationStore(db),
         bot_storage=SqlBotStorage(db),
         policy=policy,
-        authorizer=Authorizer(policy, groups),
-        registry=registry,
+        authorizer=authorizer,
+        gate=Gate(authorizer, settings.allowed_tenants),
+        catalog=catalog,
         actions=ActionStore(db),
+        locks=TargetLocks(db),
+        approvals=ApprovalStore(db),
         signer=action_signer(settings),
         automation=automation,
+        messenger=messenger,
+        card_updates=CardUpdates(messenger.update_card, CARD_UPDATE_INTERVAL_S),
+        tasks=BackgroundTasks(),
     )

@@ -14,6 +14,7 @@ from teams_bot.authz import Authorizer
 from teams_bot.background import BackgroundTasks
 from teams_bot.commands.context import CardReply
 from teams_bot.dispatch import Dispatcher, Request
+from teams_bot.gate import Gate
 from teams_bot.graph import GraphGroupResolver
 from teams_bot.identity import Caller, Where
 from teams_bot.policy import parse_policy
@@ -58,9 +59,8 @@ async def dispatcher(
         services = type("S", (), {"registry": command_registry(), "audit": AuditLog(db)})()
         yield Dispatcher(
             services.registry,
-            Authorizer(policy, groups),
+            Gate(Authorizer(policy, groups), allowed_tenants=[]),
             services.audit,
-            allowed_tenants=[],
             deadline_s=5,
             services=services,
             tasks=BackgroundTasks(),

@@ -8,7 +8,7 @@ from teams_bot.app import command_registry
 from teams_bot.policy import load_policy
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "infra" / "policy.example.toml"
-BUTTON_PERMISSIONS = {"nodes.reboot", "release.rollback"}  # see teams_bot/features/nodes.py
+BUTTON_PERMISSIONS = {"nodes.reboot", "release.rollback"}  # see teams_bot/features/nodes/
 
 
 def test_every_exact_permission_in_the_example_exists() -> None:

@@ -129,14 +129,49 @@ class ActionStore:
             targets = [t for t in group.arguments.get("targets", []) if t not in already]
             return group, targets
 
+    async def add_actions(self, actions: list[ActionRecord]) -> None:
+        """More buttons for an existing card (e.g. a retry after an interruption)."""
+        if actions:
+            async with self._db.engine.begin() as conn:
+                await conn.execute(card_actions.insert(), [vars(a) for a in actions])
+
     async def finish(
         self, action_id: str, state: str, result: dict[str, Any], now: datetime
-    ) -> None:
+    ) -> bool:
+        """Record the end of claimed work; False when it had already ended (states only move
+        forward: a job reported interrupted keeps that state, its late result is kept beside)."""
+        async with self._db.engine.begin() as conn:
+            moved = await conn.execute(
+                update(card_actions)
+                .where(card_actions.c.id == action_id, card_actions.c.state == "claimed")
+                .values(state=state, result=result, finished_at=now)
+            )
+            if moved.rowcount == 1:
+                return True
+            current = await self._get(conn, action_id)
+            late = {**((current.result if current else None) or {}), "late_result": result}
+            await conn.execute(
+                update(card_actions).where(card_actions.c.id == action_id).values(result=late)
+            )
+            return False
+
+    async def unclaim(self, action_id: str, by: str) -> None:
+        """Give back a claim that could not start (its target was busy): the button works again."""
         async with self._db.engine.begin() as conn:
             await conn.execute(
                 update(card_actions)
-                .where(card_actions.c.id == action_id)
-                .values(state=state, result=result, finished_at=now)
+                .where(
+                    card_actions.c.id == action_id,
+                    card_actions.c.state == "claimed",
+                    card_actions.c.claimed_by == by,
+                )
+                .values(
+                    state="open",
+                    claimed_by="",
+                    claimed_by_name="",
+                    claimed_at=None,
+                    lease_until=None,
+                )
             )
 
     async def renew(self, action_id: str, until: datetime) -> None:

@@ -100,6 +100,15 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class WorkOutcome:
+    """What an approved piece of work did."""
+
+    ok: bool
+    text: str  # one line for the approval card
+    reply: Any = None  # what a command answered (a Reply), posted in the conversation
+
+
+@dataclass(frozen=True)
 class VoteResult:
     approval: Approval | None  # the state after the call; None only for "unknown"
     outcome: Outcome

@@ -1,53 +1,103 @@
-"""A request for approval before it is filed: plain JSON, so a dialog can carry it across turns."""
+"""A request for approval before it is filed: typed, and plain JSON for a dialog to carry it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from teams_bot.approvals.models import Approval, Requirement
 from teams_bot.identity import Caller, Where
 
 
-def pending_request(
-    *,
-    caller: Caller,
-    where: Where,
-    kind: str,
-    command: str,
-    text: str,
-    action_id: str,
-    arguments: Mapping[str, object],
-    summary: str,
-    requirement: Requirement,
-    correlation_id: str,
-) -> dict[str, Any]:
-    """Everything needed to file the approval later, as JSON-ready values."""
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """Everything needed to file an approval later (after a reason prompt, maybe a restart)."""
+
+    kind: str  # "command" (a typed command line) | "action" (a card button)
+    command: str
+    text: str  # kind=command: the exact command line
+    action_id: str  # kind=action: the card action record id
+    arguments: dict[str, Any]
+    summary: str
+    requester_id: str
+    requester_name: str
+    requester_teams_id: str
+    tenant_id: str
+    where: dict[str, str]
+    rule: str
+    rule_description: str
+    approver_roles: tuple[str, ...]
+    quorum: int
+    require_reason: bool
+    expires_s: float
+    correlation_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        caller: Caller,
+        where: Where,
+        kind: str,
+        command: str,
+        text: str,
+        action_id: str,
+        arguments: Mapping[str, object],
+        summary: str,
+        requirement: Requirement,
+        correlation_id: str,
+    ) -> ApprovalRequest:
+        return cls(
+            kind=kind,
+            command=command,
+            text=text,
+            action_id=action_id,
+            arguments={k: _jsonable(v) for k, v in arguments.items()},
+            summary=summary,
+            requester_id=caller.aad_object_id,
+            requester_name=caller.display_name or caller.aad_object_id,
+            requester_teams_id=caller.teams_id,
+            tenant_id=caller.tenant_id,
+            where=where_dict(where),
+            rule=requirement.rule,
+            rule_description=requirement.description or requirement.rule,
+            approver_roles=tuple(requirement.approver_roles),
+            quorum=requirement.quorum,
+            require_reason=requirement.require_reason,
+            expires_s=requirement.expires.total_seconds(),
+            correlation_id=correlation_id,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["approver_roles"] = list(self.approver_roles)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ApprovalRequest:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known["approver_roles"] = tuple(known.get("approver_roles", ()))
+        return cls(**known)
+
+    @property
+    def requester(self) -> Caller:
+        return Caller(
+            aad_object_id=self.requester_id,
+            tenant_id=self.tenant_id,
+            display_name=self.requester_name,
+            teams_id=self.requester_teams_id,
+        )
+
+
+def where_dict(where: Where) -> dict[str, str]:
     return {
-        "kind": kind,
-        "command": command,
-        "text": text,
-        "action_id": action_id,
-        "arguments": {k: _jsonable(v) for k, v in arguments.items()},
-        "summary": summary,
-        "requester_id": caller.aad_object_id,
-        "requester_name": caller.display_name or caller.aad_object_id,
-        "requester_teams_id": caller.teams_id,
-        "tenant_id": caller.tenant_id,
-        "where": {
-            "conversation_id": where.conversation_id,
-            "conversation_type": where.conversation_type,
-            "team_id": where.team_id,
-            "channel_id": where.channel_id,
-            "service_url": where.service_url,
-        },
-        "rule": requirement.rule,
-        "rule_description": requirement.description or requirement.rule,
-        "approver_roles": list(requirement.approver_roles),
-        "quorum": requirement.quorum,
-        "require_reason": requirement.require_reason,
-        "expires_s": requirement.expires.total_seconds(),
-        "correlation_id": correlation_id,
+        "conversation_id": where.conversation_id,
+        "conversation_type": where.conversation_type,
+        "team_id": where.team_id,
+        "channel_id": where.channel_id,
+        "service_url": where.service_url,
     }
 
 
@@ -57,15 +107,6 @@ def _jsonable(value: object) -> object:
     if isinstance(value, list | tuple | set | frozenset):
         return [_jsonable(v) for v in value]
     return str(value)
-
-
-def requester_of(request: Mapping[str, Any]) -> Caller:
-    return Caller(
-        aad_object_id=request["requester_id"],
-        tenant_id=request["tenant_id"],
-        display_name=request["requester_name"],
-        teams_id=request.get("requester_teams_id", ""),
-    )
 
 
 def requester(approval: Approval) -> Caller:

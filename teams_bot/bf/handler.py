@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.schema import Activity, ChannelAccount, ConversationReference
 
 from dialogs.approval import ApprovalDialogs
-from teams_bot.actions.router import ActionRouter, PressResult
-from teams_bot.approvals.service import VERBS as APPROVAL_VERBS
-from teams_bot.approvals.service import ApprovalService
+from teams_bot.actions import router
+from teams_bot.actions.models import PressResult
+from teams_bot.approvals import service as approvals
+from teams_bot.approvals.requests import ApprovalRequest
 from teams_bot.bf.activity import (
     caller_of,
     command_text,
@@ -23,50 +23,26 @@ from teams_bot.bf.activity import (
     where_of,
 )
 from teams_bot.bf.cards import bad_invoke, invoke_response, press_from, share
+from teams_bot.bf.replies import to_activity
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.dispatch import Dispatcher, NeedsApproval, Request
-from teams_bot.identity import Caller, Where
 from teams_bot.logs import correlation_id, new_correlation_id
-from teams_bot.storage.bot_state import SqlBotStorage
-from teams_bot.storage.conversations import ConversationStore, StoredConversation
+from teams_bot.services import Services
+from teams_bot.storage.conversations import StoredConversation
 
 log = logging.getLogger(__name__)
-
-Refresher = Callable[[object, Caller, Where], Awaitable[dict[str, Any] | None]]
-
-
-def to_activity(reply: Reply) -> Activity:
-    """A reply as a message activity: markdown text, or an Adaptive Card with a text summary."""
-    if isinstance(reply, CardReply):
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
-        activity.summary = reply.summary
-        return activity
-    activity = MessageFactory.text(reply)
-    activity.text_format = "markdown"
-    return activity
 
 
 class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
     """Routes messages to the dispatcher, card presses to the routers, and remembers every
     conversation it is part of (for proactive cards)."""
 
-    def __init__(
-        self,
-        dispatcher: Dispatcher,
-        conversations: ConversationStore,
-        bot_name: str,
-        router: ActionRouter,
-        approvals: ApprovalService,
-        storage: SqlBotStorage,
-        refreshers: Mapping[str, Refresher],
-    ) -> None:
+    def __init__(self, services: Services, dispatcher: Dispatcher) -> None:
+        self.services = services
         self.dispatcher = dispatcher
-        self.conversations = conversations
-        self.bot_name = bot_name
-        self.router = router
-        self.approvals = approvals
-        self.refreshers = refreshers  # verb -> per-viewer card view (Universal Actions refresh)
-        self.dialogs = ApprovalDialogs(storage, self._file_with_reason)
+        self.conversations = services.conversations
+        self.bot_name = services.settings.bot_name
+        self.dialogs = ApprovalDialogs(services.bot_storage, self._file_with_reason)
         self._known: dict[str, str] = {}  # conversation id -> service url already stored
 
     async def on_turn(self, turn_context: TurnContext) -> None:
@@ -107,17 +83,20 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
             await reply.on_posted(sent.id)
 
     # -- approvals --------------------------------------------------------------------------
-    async def _request_approval(self, turn_context: TurnContext, request: dict[str, Any]) -> None:
+    async def _request_approval(self, turn_context: TurnContext, request: ApprovalRequest) -> None:
         """Ask why first when policy wants a reason; then post the approval card here."""
-        if request["require_reason"]:
-            await self.dialogs.begin(turn_context, request)
+        if request.require_reason:
+            await self.dialogs.begin(turn_context, request.to_json())
         else:
-            await self._file_with_reason(turn_context, request, "")
+            await self._file(turn_context, request, "")
 
     async def _file_with_reason(
         self, turn_context: TurnContext, request: dict[str, Any], reason: str
     ) -> None:
-        await self._send(turn_context, await self.approvals.file(request, reason))
+        await self._file(turn_context, ApprovalRequest.from_json(request), reason)
+
+    async def _file(self, turn_context: TurnContext, request: ApprovalRequest, reason: str) -> None:
+        await self._send(turn_context, await approvals.file(self.services, request, reason))
 
     # -- card buttons -----------------------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
@@ -134,32 +113,23 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
             return InvokeResponse(status=400, body=bad_invoke("not an Action.Execute invoke"))
         raw = action.get("data")
         data: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        result = await self._press(turn_context, data, str(action.get("verb") or ""))
+        verb = action.get("verb")
+        result = await self._press(turn_context, data, verb if isinstance(verb, str) else "")
         return InvokeResponse(status=200, body=invoke_response(result))
 
     async def on_card_submit(self, turn_context: TurnContext) -> None:
         """Action.Submit from clients without Universal Actions: a message carrying `value`."""
         value = turn_context.activity.value
         data = value if isinstance(value, dict) else {}
-        result = await self._press(turn_context, data, data.get("verb"))
+        verb = data.get("verb")
+        result = await self._press(turn_context, data, verb if isinstance(verb, str) else None)
         if not result.for_everyone and result.outcome != "ok":
             await turn_context.send_activity(to_activity(result.message))
 
     async def _press(
         self, turn_context: TurnContext, data: dict[str, Any], verb: str | None
     ) -> PressResult:
-        press = press_from(turn_context, data.get("actionId"), verb)
-        refresher = self.refreshers.get(verb or "")
-        if refresher is not None:
-            view = await refresher(press.token, press.caller, press.where)
-            if view is None:
-                return PressResult(None, False, "refused", "This card can't be refreshed.")
-            return PressResult(view, False, "ok")
-        if verb in APPROVAL_VERBS:
-            return await self.approvals.press(
-                press.token, verb, press.caller, press.where, data, press.correlation_id
-            )
-        result = await self.router.press(press)
+        result = await router.press(self.services, press_from(turn_context, data, verb))
         await share(turn_context, result)
         if result.approval_request is not None:
             await self._request_approval(turn_context, result.approval_request)

@@ -1,1 +1,13 @@
-"""Operational features: each module owns its commands, cards and button verbs."""
+"""Operational features: each package declares its commands, buttons, card kinds, scans and routes
+in one `Feature` (see teams_bot.kit). Adding one is a new package plus one line below."""
+
+from __future__ import annotations
+
+from teams_bot.kit import Feature
+
+
+def default_features() -> list[Feature]:
+    """The features this build ships, in help order."""
+    from teams_bot.features import approvals, builtins, nodes, reboot
+
+    return [builtins.feature, nodes.feature, reboot.feature, approvals.feature]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from teams_bot.approvals.service import card as render_approval
 from teams_bot.approvals.models import Approval
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
@@ -72,12 +73,12 @@ async def ask(
 
 
 async def only_request(bot: BotUnderTest, requester: User = ALICE) -> Approval:
-    (approval,) = await bot.services.approvals.store.open_for(requester.aad_object_id)
+    (approval,) = await bot.services.approvals.open_for(requester.aad_object_id)
     return approval
 
 
 async def current(bot: BotUnderTest, approval: Approval) -> Approval:
-    found = await bot.services.approvals.store.get(approval.id)
+    found = await bot.services.approvals.get(approval.id)
     assert found is not None
     return found
 
@@ -108,7 +109,7 @@ async def press(
     card: dict[str, Any] | None = None,
     **inputs: str,
 ) -> dict[str, Any]:
-    card = card or bot.services.approvals.card(approval)
+    card = card or render_approval(bot.services, approval)
     action = next(a for a in executes(card) if a["verb"] == verb)
     invoke = bot.teams.card_action_invoke(
         verb,
@@ -194,7 +195,7 @@ async def test_only_approvers_may_decide(bot: BotUnderTest) -> None:
 
 async def test_requester_can_cancel(bot: BotUnderTest) -> None:
     thread, approval = await request_prod_deploy(bot)
-    mine = bot.services.approvals.card(approval, for_requester=True)
+    mine = render_approval(bot.services, approval, for_requester=True)
     assert {a["verb"] for a in executes(mine)} >= {"approval.cancel"}
     assert "approval.approve" not in {a["verb"] for a in executes(mine)}
     await press(bot, approval, "approval.cancel", ALICE, thread, card=mine)
@@ -207,7 +208,7 @@ async def test_reason_prompt_can_be_cancelled(bot: BotUnderTest) -> None:
     await last_text(bot, 1)
     await say(bot, "cancel", ALICE, thread=first)
     assert "no approval was requested" in await last_text(bot, 2)
-    assert await bot.services.approvals.store.open_for(ALICE.aad_object_id) == []
+    assert await bot.services.approvals.open_for(ALICE.aad_object_id) == []
 
 
 async def test_text_approve_deny_and_pending(bot: BotUnderTest) -> None:
@@ -222,7 +223,7 @@ async def test_text_approve_deny_and_pending(bot: BotUnderTest) -> None:
     await wait_until(lambda: DEPLOYED == [("api", "9.9", "staging")])
 
     await say(bot, "deploy api 10.0 env=staging", ALICE)
-    second = next(a for a in await bot.services.approvals.store.open_for(ALICE.aad_object_id))
+    second = next(a for a in await bot.services.approvals.open_for(ALICE.aad_object_id))
     assert "Denied" in await ask(bot, f'deny {second.id} "too risky today"', LEO)
     stored = await current(bot, second)
     assert stored.state == "denied" and stored.denial is not None
@@ -271,7 +272,7 @@ async def test_two_replicas_pressing_approve_at_once_run_once(
     ):
         thread = await say(one, "deploy web 3.0 env=staging", ALICE)
         approval = await only_request(one)
-        card = one.services.approvals.card(approval)
+        card = render_approval(one.services, approval)
         await asyncio.gather(
             press(one, approval, "approval.approve", LENA, thread, card=card),
             press(two, approval, "approval.approve", LEO, thread, card=card),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
+from teams_bot.approvals.service import card as render_approval
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.tables import card_actions
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
@@ -318,12 +319,12 @@ async def test_rollback_button_needs_approval_then_runs_once(nodes_bot: BotUnder
     reply["conversation"]["id"] = posted.conversation_id
     assert (await bot.post(reply)).status in (200, 201)
     await bot.sim.wait_for_calls(2)
-    (approval,) = await bot.services.approvals.store.open_for(ALICE.aad_object_id)
+    (approval,) = await bot.services.approvals.open_for(ALICE.aad_object_id)
     assert approval.reason == "web is down since the release"
     assert approval.kind == "action" and "web-2026.11.20-3" in approval.summary
     assert ran(record_path()) == [], "nothing runs before approval"
 
-    card = bot.services.approvals.card(approval)
+    card = render_approval(bot.services, approval)
     approve = next(a for a in executes(card) if a["verb"] == "approval.approve")
     invoke = bot.teams.card_action_invoke(
         "approval.approve",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from teams_bot.approvals.service import VERB_APPROVE, VERB_DENY, ApprovalService
+from teams_bot.approvals import service
+from teams_bot.approvals.service import VERB_APPROVE, VERB_DENY
 from teams_bot.commands.context import CommandContext, Reply
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.errors import CommandError
@@ -33,15 +34,13 @@ async def deny(ctx: CommandContext, approval_id: str, *reason: str) -> Reply:
 @commands.command("pending", permission="approvals", group="Approvals")
 async def pending(ctx: CommandContext) -> Reply:
     """Show what waits for your decision, and what you asked for."""
-    service: ApprovalService = ctx.services.approvals
-    return await service.pending_text(ctx.caller)
+    return await service.pending_text(ctx.services, ctx.caller)
 
 
 async def _decide(ctx: CommandContext, approval_id: str, verb: str, reason: str) -> Reply:
-    service: ApprovalService = ctx.services.approvals
-    approval = await service.store.get(approval_id)
+    approval = await ctx.services.approvals.get(approval_id)
     if approval is None or approval.tenant_id != ctx.caller.tenant_id:
         raise CommandError(f"There is no approval '{approval_id}'. Type `pending` to see yours.")
     return await service.decide(
-        approval, verb, ctx.caller, ctx.where, reason[:500], ctx.correlation_id
+        ctx.services, approval, verb, ctx.caller, ctx.where, reason[:500], ctx.correlation_id
     )

@@ -15,14 +15,15 @@ from cards import (
     failed_nodes_card,
 )
 from cards.common import with_notice
+from teams_bot.actions.refresh import REFRESH_VERB, refresh_token
 from teams_bot.actions.signing import ActionSigner
-from teams_bot.actions.store import CardRecord
+from teams_bot.actions.store import ActionRecord, CardRecord
 from teams_bot.automation.models import NodeInfo
+from teams_bot.jobs.core import Entry, progress_entry
 
 KIND = "failed_nodes"
 PAGE_SIZE = 25
-REFRESH_VERB = "card.refresh"
-_REFRESH_PREFIX = "card-"
+INTERRUPTED = "interrupted: the bot stopped while this ran; check the node before retrying"
 
 
 def initial_data(
@@ -61,19 +62,29 @@ def _node(node: NodeInfo) -> dict[str, Any]:
     }
 
 
-def progress_entry(state: str, by: str, detail: str = "") -> dict[str, str]:
-    return {"state": state, "by": by, "at": datetime.now(UTC).isoformat(), "detail": detail}
+def mark_nodes(data: dict[str, Any], targets: Sequence[str], entry: Entry) -> dict[str, Any]:
+    """Show `entry` (running, succeeded, failed) for these nodes."""
+    data["progress"] = {**data["progress"], **{t: entry for t in targets}}
+    return data
 
 
-def refresh_token(signer: ActionSigner, card_id: str) -> str:
-    return signer.token(_REFRESH_PREFIX + card_id)
+def mark_rollback(data: dict[str, Any], targets: Sequence[str], entry: Entry) -> dict[str, Any]:
+    data["rollback"] = entry
+    return data
 
 
-def card_id_of(signer: ActionSigner, token: object) -> str | None:
-    inner = signer.verify(token)
-    return (
-        inner.removeprefix(_REFRESH_PREFIX) if inner and inner.startswith(_REFRESH_PREFIX) else None
-    )
+def interrupted(
+    data: dict[str, Any], action: ActionRecord, retries: dict[str, str]
+) -> dict[str, Any]:
+    """Nodes (and a rollback) still shown running say so; interrupted nodes get a fresh Reboot."""
+    entry = progress_entry("failed", action.claimed_by_name, INTERRUPTED)
+    targets = action.arguments.get("targets") or [action.arguments.get("target", "")]
+    running = {t for t, p in data["progress"].items() if p["state"] == "running"}
+    data["progress"] = {**data["progress"], **{t: entry for t in targets if t in running}}
+    if (data.get("rollback") or {}).get("state") == "running":
+        data["rollback"] = entry
+    data["buttons"] = {**data["buttons"], "reboot": {**data["buttons"]["reboot"], **retries}}
+    return data
 
 
 def render(

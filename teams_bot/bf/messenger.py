@@ -1,0 +1,54 @@
+"""The core's Messenger for Teams: proactive posts and in-place card updates, through the
+conversation references the bot stored when it was spoken to."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import ConversationReference
+
+from teams_bot.bf.replies import card_message, to_activity
+from teams_bot.commands.context import Reply
+from teams_bot.storage.conversations import ConversationStore
+
+log = logging.getLogger(__name__)
+
+
+class TeamsMessenger:
+    def __init__(self, adapter: Any, conversations: ConversationStore, app_id: str) -> None:
+        self._adapter = adapter
+        self._conversations = conversations
+        self._app_id = app_id
+
+    async def update_card(
+        self, conversation_id: str, message_id: str, card: dict[str, Any]
+    ) -> None:
+        reference = await self._reference(conversation_id)
+        if reference is None or not message_id:
+            log.warning("cannot update message %r: conversation or message id unknown", message_id)
+            return
+
+        async def update(context: TurnContext) -> None:
+            await context.update_activity(card_message(card, message_id, context.activity))
+
+        await self._adapter.continue_conversation(reference, update, self._app_id)
+
+    async def post(self, conversation_id: str, reply: Reply) -> str:
+        reference = await self._reference(conversation_id)
+        if reference is None:
+            log.warning("cannot post to %s: no conversation reference", conversation_id)
+            return ""
+        sent: list[str] = []
+
+        async def send(context: TurnContext) -> None:
+            response = await context.send_activity(to_activity(reply))
+            sent.append(response.id if response else "")
+
+        await self._adapter.continue_conversation(reference, send, self._app_id)
+        return sent[0] if sent else ""
+
+    async def _reference(self, conversation_id: str) -> ConversationReference | None:
+        stored = await self._conversations.get(conversation_id)
+        return ConversationReference().deserialize(stored.reference) if stored else None

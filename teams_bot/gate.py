@@ -1,0 +1,66 @@
+"""The one gate every way in passes: typed commands, card buttons, approved work.
+
+who (the authenticated caller) -> tenant -> identity (roles, Graph groups) -> policy (permission,
+channel and argument rules) -> approval rule. The gate decides; the caller runs and audits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from teams_bot.approvals.models import Requirement
+from teams_bot.authz import Authorizer
+from teams_bot.errors import PermissionDeniedError, TenantNotAllowedError
+from teams_bot.identity import Caller, Where
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Allowed: the caller with their roles, and what approval policy wants first (or None)."""
+
+    caller: Caller
+    approval: Requirement | None
+
+
+class Gate:
+    def __init__(self, authorizer: Authorizer, allowed_tenants: Iterable[str]) -> None:
+        self.authorizer = authorizer
+        self.allowed_tenants = frozenset(allowed_tenants)
+
+    def tenant_allowed(self, tenant_id: str) -> bool:
+        return not self.allowed_tenants or tenant_id in self.allowed_tenants
+
+    def check_tenant(self, caller: Caller) -> None:
+        if not self.tenant_allowed(caller.tenant_id):
+            raise TenantNotAllowedError(caller.tenant_id)
+
+    async def identify(self, caller: Caller) -> Caller:
+        """The caller (from an allowed tenant) with roles; GroupLookupError if Graph fails."""
+        self.check_tenant(caller)
+        return await self.authorizer.identify(caller)
+
+    async def admit(
+        self,
+        caller: Caller,
+        where: Where,
+        permission: str,
+        command: str,
+        arguments: Mapping[str, object],
+        *,
+        approval: bool = True,
+    ) -> Admission:
+        """Decide one request; raises PermissionDeniedError (or the tenant/Graph errors).
+
+        `approval=False` for work that was already approved: only identity and policy re-checked.
+        """
+        identified = await self.identify(caller)
+        decision = self.authorizer.check(identified, where, permission, command, arguments)
+        if not decision.allowed:
+            raise PermissionDeniedError(decision.missing or permission, command, decision.reason)
+        needed = (
+            self.authorizer.approval_for(identified, where, command, arguments)
+            if approval
+            else None
+        )
+        return Admission(identified, needed)

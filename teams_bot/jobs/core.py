@@ -1,0 +1,210 @@
+"""The card-job core: what every button that runs automation shares.
+
+claim (done by the router, exactly once across replicas) -> lock each target -> lease -> run the
+configured action per target with progress -> coalesced card updates -> final state (kept through
+database hiccups; states only move forward) -> audit. Interrupted work is recovered by card kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from teams_bot.actions.models import Claim, Press
+from teams_bot.actions.store import CardRecord
+from teams_bot.auditing import audit_record
+from teams_bot.automation.models import JobResult
+from teams_bot.errors import CommandError
+from teams_bot.identity import Caller
+from teams_bot.jobs.retry import kept_trying
+from teams_bot.leases import kept
+
+if TYPE_CHECKING:
+    from teams_bot.services import Services
+
+log = logging.getLogger(__name__)
+
+CardData = dict[str, Any]
+Entry = dict[str, str]  # {"state", "by", "at", "detail"}
+Mark = Callable[[CardData, Sequence[str], Entry], CardData]
+
+
+@dataclass(frozen=True)
+class RetrySpec:
+    """After an interruption, a fresh single-use button per target (verb and its arguments)."""
+
+    verb: str
+    arguments: Callable[[str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What a job button runs: the configured action, its placeholders per target, the lock
+    key per target, and how its card shows a target's state."""
+
+    action: str
+    arguments: Callable[[str], dict[str, str]]
+    lock: Callable[[str], str]
+    mark: Mark
+    group_member_verb: str | None = None  # "do all" buttons that cover per-target buttons
+    retry: RetrySpec | None = None
+
+
+@dataclass(frozen=True)
+class Failed:
+    why: str
+    ok: bool = False
+
+
+Result = JobResult | Failed
+
+
+def progress_entry(state: str, by: str, detail: str = "") -> Entry:
+    return {"state": state, "by": by, "at": datetime.now(UTC).isoformat(), "detail": detail}
+
+
+def detail_of(result: Result) -> str:
+    if isinstance(result, Failed):
+        return result.why
+    if result.ok:
+        return ""
+    last = result.output_tail.strip().splitlines()[-1:] or [result.status]
+    return f"{result.status.replace('_', ' ')}: {last[0]}"[:200]
+
+
+async def mark(
+    services: Services, card_id: str, spec: JobSpec, targets: Sequence[str], entry: Entry
+) -> CardRecord:
+    def change(data: CardData) -> CardData:
+        return spec.mark(data, targets, entry)
+
+    return await services.actions.update_card(card_id, change, datetime.now(UTC))
+
+
+async def show(services: Services, card: CardRecord, *, wait: bool = False) -> None:
+    """Put the card's latest state into its Teams message (coalesced, only when it changed)."""
+    content = services.catalog.render(services, card)
+    await services.card_updates.update(
+        card.id, card.conversation_id, card.activity_id, content, wait=wait
+    )
+
+
+async def start(
+    services: Services, claim: Claim, caller: Caller, press: Press, spec: JobSpec
+) -> tuple[CardRecord, asyncio.Future[bool]]:
+    """Mark the claimed targets running and run them in the background.
+
+    Returns the card as it is now and a future that says, when the job ends, whether it succeeded.
+    """
+    who = caller.display_name or caller.aad_object_id
+    card = await mark(
+        services, claim.action.card_id, spec, claim.targets, progress_entry("running", who)
+    )
+    done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    services.tasks.spawn(_run(services, claim, caller, press, spec, done), f"job {claim.action.id}")
+    return card, done
+
+
+async def _run(
+    services: Services,
+    claim: Claim,
+    caller: Caller,
+    press: Press,
+    spec: JobSpec,
+    done: asyncio.Future[bool],
+) -> None:
+    started, failures, ok = time.perf_counter(), 0, False
+    who = caller.display_name or caller.aad_object_id
+    holder = claim.action.id
+
+    async def renew(until: datetime) -> None:
+        await services.actions.renew(holder, until)
+        await services.locks.renew(holder, until)
+
+    try:
+        async with kept(renew):  # a lease that runs out means this process is gone
+            for target in claim.targets:
+                result = await _run_one(services, claim, spec, target, who)
+                failures += 0 if result.ok else 1
+        ok = failures == 0
+        await _finish(services, claim, caller, press, ok, started)
+        await _show_final(services, claim.action.card_id)
+    finally:
+        await _release(services, holder)
+        if not done.done():
+            done.set_result(ok)
+
+
+async def _run_one(
+    services: Services, claim: Claim, spec: JobSpec, target: str, who: str
+) -> Result:
+    card_id = claim.action.card_id
+
+    async def on_line(line: str) -> None:
+        entry = progress_entry("running", who, line[:200])
+        await show(services, await mark(services, card_id, spec, [target], entry))
+
+    try:
+        job = services.automation.job_for(spec.action, spec.arguments(target))
+        runner = services.automation.runner_for(spec.action)
+        result: Result = await runner.run(job, on_line)
+    except CommandError as exc:
+        result = Failed(str(exc))
+    except Exception:
+        log.exception("job for %s failed", target)
+        result = Failed("the job could not be started")
+    entry = progress_entry("succeeded" if result.ok else "failed", who, detail_of(result))
+
+    async def record() -> CardRecord:
+        return await mark(services, card_id, spec, [target], entry)
+
+    await show(services, await kept_trying(record, f"the result for {target}"))
+    return result
+
+
+async def _finish(
+    services: Services, claim: Claim, caller: Caller, press: Press, ok: bool, started: float
+) -> None:
+    action = claim.action
+    state = "done" if ok else "failed"
+    summary = {"targets": claim.targets, "ok": ok}
+
+    async def write() -> bool:
+        return await services.actions.finish(action.id, state, summary, datetime.now(UTC))
+
+    moved = await kept_trying(write, f"the final state of {action.id}")
+    detail = f"{action.command} finished: {state}"
+    if not moved:
+        detail += " (after it had been reported interrupted)"
+    await services.audit.append(
+        audit_record(
+            "action",
+            caller,
+            press.where,
+            command=action.command,
+            arguments={"targets": claim.targets, "verb": action.verb},
+            outcome="succeeded" if ok else "failed",
+            detail=detail,
+            correlation_id=press.correlation_id,
+            duration_ms=(time.perf_counter() - started) * 1000,
+            job_id=action.id,
+        )
+    )
+
+
+async def _show_final(services: Services, card_id: str) -> None:
+    card = await services.actions.card(card_id)
+    if card is not None:
+        await show(services, card, wait=True)  # the job ends once its card says how it ended
+
+
+async def _release(services: Services, holder: str) -> None:
+    try:
+        await services.locks.release(holder)
+    except Exception:  # the lock's lease runs out by itself
+        log.warning("could not release the target locks of %s now", holder)
