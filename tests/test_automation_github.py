@@ -151,3 +151,12 @@ async def test_retry_after_too_long_gives_up_at_once(github: GitHubStandIn) -> N
     assert result.status == "error" and result.duration_seconds < 5
     assert "asked to wait 120 s; giving up" in result.output_tail
     assert len(github.requests("POST", "/dispatches")) == 1 and not github.runs
+
+
+async def test_a_failing_cancel_still_ends_timed_out(github: GitHubStandIn) -> None:
+    github.script = Script(outcome="hang")
+    github.fail_next(500, path_contains="/cancel", times=10)
+    result = await runner(github).run(job(seconds=1))
+    assert result.status == "timed_out"
+    assert "could not cancel the remote run: GitHub Actions answered HTTP 500" in result.output_tail
+    assert len(github.requests("POST", "/cancel")) == FAST.attempts

@@ -155,7 +155,7 @@ class PipelineRunner(ABC):
             async with asyncio.timeout(self.timing.cancel_timeout):
                 asked = await self.cancel(api, remote)
         except (RemoteError, TimeoutError) as exc:
-            await report.line(f"could not cancel the remote run: {exc or 'no answer'}")
+            await report.line(f"could not cancel the remote run: {str(exc) or 'no answer'}")
             return
         if asked:
             await report.line("cancel requested for the remote run")
