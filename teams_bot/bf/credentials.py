@@ -3,6 +3,12 @@
 botbuilder builds a new MSAL application for every turn, and MSAL then performs synchronous HTTPS
 calls on the event loop. Here each credential is built once per (app id, scope, authority) and its
 token is fetched in a worker thread ahead of use, then served from memory until near expiry.
+
+A token that cannot be had (wrong MicrosoftAppPassword, unknown app, authority unreachable) is
+the bot's own configuration problem, not the caller's: it raises OutboundCredentialError (not
+botbuilder's PermissionError, which the route would answer 401 as if the inbound token were
+bad), logged once per failure as such, and retried at most every FAILURE_BACKOFF_S.
+`check_outbound_token` fetches one at start-up (`teams-bot check-config --online`).
 """
 
 from __future__ import annotations
@@ -15,10 +21,17 @@ from typing import Any
 import jwt
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
 
+from teams_bot.settings import Settings
+
 log = logging.getLogger(__name__)
 
 _REFRESH_MARGIN_S = 300.0
 _FALLBACK_LIFETIME_S = 3000.0
+FAILURE_BACKOFF_S = 30.0
+
+
+class OutboundCredentialError(RuntimeError):
+    """The bot could not get its own token: its credentials or authority are wrong."""
 
 
 class CachedTokenCredentials(AppCredentials):  # type: ignore[misc]
@@ -30,6 +43,8 @@ class CachedTokenCredentials(AppCredentials):  # type: ignore[misc]
         self._token: str | None = None
         self._expires_at = 0.0
         self._lock = asyncio.Lock()
+        self._failure: OutboundCredentialError | None = None
+        self._failed_at = 0.0
 
     def _fresh(self) -> bool:
         return self._token is not None and time.time() < self._expires_at - _REFRESH_MARGIN_S
@@ -49,8 +64,23 @@ class CachedTokenCredentials(AppCredentials):  # type: ignore[misc]
         return f"Bearer {self._token}"
 
     def _fetch(self) -> None:
-        token = self.inner.get_access_token()
+        if self._failure and time.monotonic() - self._failed_at < FAILURE_BACKOFF_S:
+            raise self._failure  # do not hammer the authority on every turn
+        try:
+            token = self.inner.get_access_token()
+        except Exception as exc:  # botbuilder: PermissionError; MSAL, azure-identity: others
+            self._failure, self._failed_at = self._describe(exc), time.monotonic()
+            log.error("%s", self._failure)
+            raise self._failure from None
         self._token, self._expires_at = token, _expiry_of(token)
+        self._failure = None
+
+    def _describe(self, exc: Exception) -> OutboundCredentialError:
+        return OutboundCredentialError(
+            f"outbound credentials failed: could not get a token for app "
+            f"{self.microsoft_app_id} (scope {self.oauth_scope}); check MicrosoftAppPassword, "
+            f"MicrosoftAppType and MicrosoftAppTenantId: {type(exc).__name__}: {exc}"
+        )
 
     def get_access_token(self, force_refresh: bool = False) -> str:
         if force_refresh or not self._fresh():
@@ -97,3 +127,22 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
                     cached = self._cache[key] = CachedTokenCredentials(inner)
         await cached.ensure_fresh()
         return cached
+
+
+async def check_outbound_token(settings: Settings) -> dict[str, Any]:
+    """For `check-config --online`: fetch the bot's own token now, as replies will.
+
+    Returns the token's non-secret claims (aud, appid, tid, exp); raises OutboundCredentialError
+    saying why not. Local development mode has no credentials: an empty dict.
+    """
+    from teams_bot.bf.auth import GuardedAuthentication  # auth imports this module
+
+    if not settings.auth_enabled:
+        return {}
+    auth = GuardedAuthentication(settings)
+    credentials = await auth.credentials_for(auth.app_id, None)
+    try:
+        claims = jwt.decode(credentials._token or "", options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {"token": "opaque"}
+    return {key: claims[key] for key in ("aud", "appid", "tid", "exp") if key in claims}
