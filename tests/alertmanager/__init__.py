@@ -1,0 +1,1 @@
+"""Alertmanager test helpers: recorded-shape webhook payloads and a real Alertmanager process."""
