@@ -7,11 +7,21 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from teams_bot.automation import Job, Runner
 from teams_bot.automation.pipelines import GitHubActionsRunner, GitHubSpec, Secret, Timing
+from teams_bot.automation.pipelines.github_app import GitHubApp
 from tests.standins.base import Script
-from tests.standins.github import TOKEN, WORKFLOW, GitHubStandIn
+from tests.standins.github import (
+    APP_ID,
+    INSTALLATION_ID,
+    TOKEN,
+    WORKFLOW,
+    GitHubStandIn,
+    app_private_key,
+)
 
 FAST = Timing(poll_interval=0.02, cancel_timeout=5, backoff=0.01)
 PARAMETERS = (("service", "{service}"), ("version", "{version}"), ("environment", "{env}"))
@@ -160,3 +170,39 @@ async def test_a_failing_cancel_still_ends_timed_out(github: GitHubStandIn) -> N
     assert result.status == "timed_out"
     assert "could not cancel the remote run: GitHub Actions answered HTTP 500" in result.output_tail
     assert len(github.requests("POST", "/cancel")) == FAST.attempts
+
+
+def app_runner(github: GitHubStandIn, key: str | None = None) -> GitHubActionsRunner:
+    app = GitHubApp(APP_ID, INSTALLATION_ID, Secret("GH_APP_KEY", key or app_private_key()))
+    spec = GitHubSpec("contoso/web", WORKFLOW, "main", app=app, api_url=github.base_url)
+    return GitHubActionsRunner("gh", spec, FAST)
+
+
+async def test_github_app_installation_token_is_minted_once_and_reused(
+    github: GitHubStandIn,
+) -> None:
+    gh = app_runner(github)
+    assert (await gh.run(job())).status == "succeeded"
+    assert (await gh.run(job())).status == "succeeded"
+    assert len(github.requests("POST", "/access_tokens")) == 1
+    (token,) = github.installation_tokens
+    assert {c.headers["Authorization"] for c in github.requests("POST", "/dispatches")} == {
+        f"Bearer {token}"
+    }
+
+
+async def test_github_app_with_the_wrong_key_fails_clearly(github: GitHubStandIn) -> None:
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = other.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
+    result = await app_runner(github, pem).run(job())
+    assert result.status == "error"
+    assert "refused the credentials (HTTP 401): A JSON web token could not be decoded" in (
+        result.output_tail
+    )
+    assert "PRIVATE KEY" not in result.output_tail and not github.runs
+    broken = await app_runner(github, "not a key").run(job())
+    assert "The GitHub App private key is not a usable RSA key" in broken.output_tail

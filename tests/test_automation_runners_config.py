@@ -15,7 +15,7 @@ from teams_bot.automation.pipelines import (
     Timing,
     WebhookRunner,
 )
-from tests.standins.github import TOKEN, GitHubStandIn
+from tests.standins.github import TOKEN, GitHubStandIn, app_private_key
 
 RUNNERS = """
 [runners.gh]
@@ -67,6 +67,7 @@ SECRETS = {
 def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OPSBOT_T_APP_KEY", app_private_key())
 
 
 def write(tmp_path: Path, text: str, url: str = "https://api.github.com") -> Path:
@@ -113,6 +114,14 @@ async def test_configured_pipeline_action_runs_against_the_stand_in(tmp_path: Pa
     }
 
 
+def test_github_app_credentials(tmp_path: Path) -> None:
+    app = GH.replace('token_env = "OPSBOT_T_GH"\n', APP)
+    runner = load_automation(write(tmp_path, app)).runners["gh"]
+    assert isinstance(runner, GitHubActionsRunner) and runner.spec.token is None
+    assert runner.spec.app is not None and runner.spec.app.installation_id == 58213377
+    assert "PRIVATE KEY" not in repr(runner.spec)
+
+
 def test_job_for_a_pipeline_action_checks_arguments_now(tmp_path: Path) -> None:
     config = load_automation(write(tmp_path, RUNNERS))
     with pytest.raises(Exception, match="Missing a value for 'version'"):
@@ -125,7 +134,24 @@ GH = (
     '[runners.gh]\nkind = "github"\nrepository = "o/r"\nworkflow = "d.yml"\n'
     'token_env = "OPSBOT_T_GH"\n'
 )
+APP = 'app_id = 1049532\ninstallation_id = 58213377\nprivate_key_env = "OPSBOT_T_APP_KEY"\n'
+NO_TOKEN = GH.replace('token_env = "OPSBOT_T_GH"\n', "")
 ERRORS = [
+    (
+        NO_TOKEN + APP.replace("installation_id = 58213377\n", ""),
+        "runners.gh.installation_id",
+        "positive",
+    ),
+    (
+        NO_TOKEN + APP.replace("OPSBOT_T_APP_KEY", "OPSBOT_T_HOOK"),
+        "runners.gh.private_key_env",
+        "RSA",
+    ),
+    (
+        NO_TOKEN + APP.replace("app_id = 1049532", "app_id = true"),
+        "runners.gh.app_id",
+        "GitHub App",
+    ),
     ('[runners.gh]\nkind = "gitlab"\n', "runners.gh.kind", "must be one of: github, azure"),
     ("[runners.gh]\n", "runners.gh.kind", "must be one of"),
     ('[runners.Bad]\nkind = "github"\n', "runners.Bad", "runner names are"),

@@ -13,6 +13,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import jwt
+
 from teams_bot.automation.pipelines import (
     AzurePipelinesRunner,
     AzurePipelinesSpec,
@@ -27,6 +29,7 @@ from teams_bot.automation.pipelines import (
     WebhookRunner,
     WebhookSpec,
 )
+from teams_bot.automation.pipelines.github_app import GitHubApp
 from teams_bot.hosts import is_loopback
 
 if TYPE_CHECKING:
@@ -43,7 +46,7 @@ _COMMON = {"kind", "poll_interval"}
 _KEYS = {
     "github": {
         "repository", "workflow", "ref", "token_env", "api_url", "api_version",
-        "return_run_details",
+        "return_run_details", "app_id", "installation_id", "private_key_env",
     },
     "azure_pipelines": {"organization_url", "project", "pipeline_id", "token_env", "auth", "ref"},
     "jenkins": {"url", "job", "user", "token_env"},
@@ -81,15 +84,32 @@ class RunnerParser:
 
     def github(self, t: _Table) -> GitHubSpec:
         api_url = t.url("api_url", "https://api.github.com")
+        app = self.github_app(t) if "token_env" not in t.table else None
         return GitHubSpec(
             repository=t.text("repository", pattern=_REPOSITORY, hint="owner/name"),
             workflow=t.text("workflow", pattern=_WORKFLOW, hint="a file like deploy.yml, or an id"),
             ref=t.text("ref", "main"),
-            token=t.secret("token_env"),
+            token=t.secret("token_env") if app is None else None,
+            app=app,
             api_url=api_url,
             api_version=t.text("api_version", "2022-11-28"),
             return_run_details=t.flag("return_run_details", True),
         )
+
+    def github_app(self, t: _Table) -> GitHubApp:
+        """token_env, or a GitHub App: app_id, installation_id and private_key_env (PEM)."""
+        if not {"app_id", "installation_id", "private_key_env"} & t.table.keys():
+            raise t.fail("token_env", "missing (or app_id, installation_id, private_key_env)")
+        app_id = t.table.get("app_id")
+        if isinstance(app_id, bool) or not isinstance(app_id, int | str) or not str(app_id):
+            raise t.fail("app_id", "must be the GitHub App's id (or client id)")
+        key = t.secret("private_key_env")
+        try:
+            jwt.encode({"iss": str(app_id)}, key.reveal(), algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError):
+            problem = f"{key.env} does not hold an RSA private key (PEM)"
+            raise t.fail("private_key_env", problem) from None
+        return GitHubApp(str(app_id), t.number("installation_id"), key)
 
     def azure(self, t: _Table) -> AzurePipelinesSpec:
         auth = t.text("auth", "pat")

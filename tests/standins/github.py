@@ -8,10 +8,15 @@ Shapes from docs.github.com/rest/actions (workflows, workflow-runs, workflow-job
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import secrets
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
+import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.standins.base import Run, StandIn
 
@@ -21,6 +26,18 @@ WORKFLOW = "deploy.yml"
 WORKFLOW_ID = 161335
 INPUTS = {"service", "version", "environment"}  # the workflow's declared inputs
 DOCS = "https://docs.github.com/rest"
+APP_ID, INSTALLATION_ID = "1049532", 58213377
+
+
+@cache
+def app_private_key() -> str:
+    """The GitHub App's private key (PEM), as downloaded from the app's settings page."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    ).decode()
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -33,10 +50,12 @@ class GitHubStandIn(StandIn):
     def __init__(self) -> None:
         super().__init__()
         self.return_run_details = True  # False: the older 204-only behaviour
+        self.installation_tokens: list[str] = []
 
     def routes(self) -> list[web.RouteDef]:
         prefix = "/repos/{owner}/{repo}/actions"
         return [
+            web.post("/app/installations/{id}/access_tokens", self.access_token),
             web.post(prefix + "/workflows/{workflow}/dispatches", self.dispatch),
             web.get(prefix + "/workflows/{workflow}/runs", self.list_runs),
             web.get(prefix + "/runs/{id}", self.get_run),
@@ -44,8 +63,34 @@ class GitHubStandIn(StandIn):
             web.post(prefix + "/runs/{id}/cancel", self.cancel),
         ]
 
+    async def access_token(self, request: web.Request) -> web.Response:
+        """POST /app/installations/{id}/access_tokens with the app's JWT (RS256, <= 10 min)."""
+        assertion = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        public = serialization.load_pem_private_key(app_private_key().encode(), None).public_key()
+        try:
+            claims = jwt.decode(assertion, public, algorithms=["RS256"], leeway=60)
+        except jwt.PyJWTError:
+            return _error(401, "A JSON web token could not be decoded")
+        if claims.get("iss") != APP_ID or claims["exp"] - claims["iat"] > 600:
+            return _error(401, "'Expiration time' claim ('exp') is too far in the future")
+        if request.match_info["id"] != str(INSTALLATION_ID):
+            return _error(404, "Not Found")
+        token = "ghs_" + secrets.token_urlsafe(27)
+        self.installation_tokens.append(token)
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        return web.json_response(
+            {
+                "token": token,
+                "expires_at": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "permissions": {"actions": "write", "metadata": "read"},
+                "repository_selection": "selected",
+            },
+            status=201,
+        )
+
     def _refused(self, request: web.Request) -> web.Response | None:
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if given != TOKEN and given not in self.installation_tokens:
             return _error(401, "Bad credentials")
         info = request.match_info
         if (info["owner"], info["repo"]) != (OWNER, REPO):

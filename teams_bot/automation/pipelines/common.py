@@ -13,7 +13,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -96,7 +96,7 @@ class PipelineRunner(ABC):
     async def run(self, job: Job, progress: ProgressCallback | None = None) -> JobResult:
         parameters = job.render_parameters()  # ArgumentError before anything is sent
         started_at, clock = datetime.now(UTC), time.monotonic()
-        report = _Report(progress, self.secrets)
+        report = _Report(progress, lambda: self.secrets)
         remote: RemoteRun | None = None
         # One session per run; cookies from IP-address hosts too (Jenkins' crumb session).
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
@@ -175,13 +175,15 @@ def _describe(reading: Poll) -> str:
 class _Report:
     """Progress lines: forwarded when they change, kept as the result's output tail."""
 
-    def __init__(self, progress: ProgressCallback | None, secrets: Sequence[Secret | None]):
+    def __init__(
+        self, progress: ProgressCallback | None, secrets: Callable[[], Sequence[Secret | None]]
+    ) -> None:
         self.progress = progress
-        self.secrets = secrets
+        self.secrets = secrets  # asked each time: a runner may mint tokens as it goes
         self.lines: deque[str] = deque(maxlen=TAIL_LINES)
 
     async def line(self, raw: str) -> None:
-        text = clean_line(mask(raw, self.secrets))[:PROGRESS_LINE_CHARS]
+        text = clean_line(mask(raw, self.secrets()))[:PROGRESS_LINE_CHARS]
         if not text or (self.lines and self.lines[-1] == text):
             return
         self.lines.append(text)

@@ -5,7 +5,8 @@ POST /repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches with `ref`, `
 servers (GitHub Enterprise Server) answer 204 without them; then the run is found among
 GET .../actions/workflows/{workflow}/runs?event=workflow_dispatch&created=>=<dispatch time>.
 The run's `status` / `conclusion` and its jobs' step names give the progress; a timed-out
-run is cancelled with POST .../actions/runs/{id}/cancel. Token: a PAT or an installation token.
+run is cancelled with POST .../actions/runs/{id}/cancel. Credentials: a token (fine-grained PAT)
+or a GitHub App, whose installation tokens are minted and renewed here (github_app.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import quote
 
 from teams_bot.automation.models import JobStatus
 from teams_bot.automation.pipelines.common import PipelineRunner, Poll, RemoteRun, Timing
+from teams_bot.automation.pipelines.github_app import GitHubApp, InstallationTokens
 from teams_bot.automation.pipelines.http import Api, RemoteError
 from teams_bot.automation.pipelines.secrets import Secret
 
@@ -37,10 +39,15 @@ class GitHubSpec:
     repository: str  # owner/name
     workflow: str  # file name (deploy.yml) or numeric id
     ref: str
-    token: Secret
+    token: Secret | None = None  # a token, or else:
+    app: GitHubApp | None = None  # a GitHub App installation
     api_url: str = "https://api.github.com"
     api_version: str = "2022-11-28"
     return_run_details: bool = True
+
+    def __post_init__(self) -> None:
+        if (self.token is None) == (self.app is None):
+            raise ValueError("a GitHub runner needs a token or a GitHub App, not both")
 
 
 class GitHubActionsRunner(PipelineRunner):
@@ -50,18 +57,27 @@ class GitHubActionsRunner(PipelineRunner):
         super().__init__(name, timing)
         self.spec = spec
         self.base = f"{spec.api_url.rstrip('/')}/repos/{spec.repository}/actions"
+        self.tokens = InstallationTokens(spec.app, spec.api_url) if spec.app else None
 
     @property
     def secrets(self) -> Sequence[Secret | None]:
-        return (self.spec.token,)
+        if self.tokens is None:
+            return (self.spec.token,)
+        return (self.tokens.app.private_key, self.tokens.current)
 
-    def _headers(self) -> dict[str, str]:
-        return {
+    async def _headers(self, api: Api) -> dict[str, str]:
+        headers = {
             "Accept": "application/vnd.github+json",
-            "Authorization": f"Bearer {self.spec.token.reveal()}",
             "X-GitHub-Api-Version": self.spec.api_version,
             "User-Agent": "opsbot",
         }
+        token = self.spec.token
+        if self.tokens is not None:
+            token = await self.tokens.token(api, headers)
+            if token not in api.secrets:
+                api.secrets = (*api.secrets, token)
+        assert token is not None  # GitHubSpec has one or the other
+        return {**headers, "Authorization": f"Bearer {token.reveal()}"}
 
     async def start(self, api: Api, action: str, parameters: Mapping[str, str]) -> RemoteRun:
         workflow = quote(self.spec.workflow, safe="")
@@ -73,7 +89,7 @@ class GitHubActionsRunner(PipelineRunner):
             "POST",
             f"{self.base}/workflows/{workflow}/dispatches",
             json_body=body,
-            headers=self._headers(),
+            headers=await self._headers(api),
             ok=(200, 204),
             idempotent=False,
         )
@@ -90,7 +106,7 @@ class GitHubActionsRunner(PipelineRunner):
                 "GET",
                 f"{self.base}/workflows/{workflow}/runs",
                 params={"event": "workflow_dispatch", "created": f">={created}", "per_page": "5"},
-                headers=self._headers(),
+                headers=await self._headers(api),
             )
             data = reply.json(self.service)
             runs = data.get("workflow_runs") if isinstance(data, dict) else None
@@ -109,7 +125,8 @@ class GitHubActionsRunner(PipelineRunner):
         )
 
     async def poll(self, api: Api, run: RemoteRun) -> Poll:
-        data = (await api.call("GET", run.api_url, headers=self._headers())).json(self.service)
+        headers = await self._headers(api)
+        data = (await api.call("GET", run.api_url, headers=headers)).json(self.service)
         if not isinstance(data, dict):
             raise RemoteError("GitHub Actions sent a run that is not an object.")
         if isinstance(data.get("html_url"), str):
@@ -124,7 +141,7 @@ class GitHubActionsRunner(PipelineRunner):
 
     async def _step(self, api: Api, run: RemoteRun) -> str:
         """'job / step' of the first step in progress, "" when none is reported."""
-        reply = await api.call("GET", f"{run.api_url}/jobs", headers=self._headers())
+        reply = await api.call("GET", f"{run.api_url}/jobs", headers=await self._headers(api))
         data = reply.json(self.service)
         jobs = data.get("jobs") if isinstance(data, dict) else None
         for job in jobs if isinstance(jobs, list) else []:
@@ -141,5 +158,7 @@ class GitHubActionsRunner(PipelineRunner):
         return ""
 
     async def cancel(self, api: Api, run: RemoteRun) -> bool:
-        await api.call("POST", f"{run.api_url}/cancel", headers=self._headers(), ok=(202, 409))
+        await api.call(
+            "POST", f"{run.api_url}/cancel", headers=await self._headers(api), ok=(202, 409)
+        )
         return True
