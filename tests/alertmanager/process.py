@@ -58,9 +58,7 @@ def free_port() -> int:
 async def alertmanager(work: Path, webhook_url: str, token: str) -> AsyncIterator[str]:
     """Run Alertmanager until the block ends; yields its base URL."""
     require_binary()
-    work.mkdir(parents=True, exist_ok=True)
-    config = work / "alertmanager.yml"
-    config.write_text(CONFIG.format(url=webhook_url, token=token), encoding="utf-8")
+    config = _write_config(work, webhook_url, token)
     port = free_port()
     log = (work / "alertmanager.log").open("wb")
     proc = await asyncio.create_subprocess_exec(
@@ -83,17 +81,28 @@ async def alertmanager(work: Path, webhook_url: str, token: str) -> AsyncIterato
         log.close()
 
 
+def _write_config(work: Path, webhook_url: str, token: str) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
+    config = work / "alertmanager.yml"
+    config.write_text(CONFIG.format(url=webhook_url, token=token), encoding="utf-8")
+    return config
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
 async def _ready(base: str, proc: asyncio.subprocess.Process, log: Path) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(200):
             if proc.returncode is not None:
-                raise RuntimeError(f"alertmanager exited: {log.read_text()[-2000:]}")
+                raise RuntimeError(f"alertmanager exited: {_tail(log)}")
             with contextlib.suppress(aiohttp.ClientError):
                 async with http.get(f"{base}/-/ready") as resp:
                     if resp.status == 200:
                         return
             await asyncio.sleep(0.05)
-    raise RuntimeError(f"alertmanager did not become ready: {log.read_text()[-2000:]}")
+    raise RuntimeError(f"alertmanager did not become ready: {_tail(log)}")
 
 
 async def post_alerts(base: str, alerts: list[dict[str, object]]) -> None:
