@@ -68,6 +68,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("OPSBOT_T_APP_KEY", app_private_key())
+    monkeypatch.setenv("OPSBOT_T_SHORT", "abc")
 
 
 def write(tmp_path: Path, text: str, url: str = "https://api.github.com") -> Path:

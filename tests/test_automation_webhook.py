@@ -233,3 +233,34 @@ def test_hub_refuses_unknown_runner_and_unexpected_run() -> None:
     queue = hub.expect("hook", "r1")
     assert hub.deliver("hook", signed_headers(KEY, body), body).status == "succeeded"
     assert queue.get_nowait().status == "succeeded"
+
+
+async def test_an_unexpected_answer_is_an_error_result_not_an_exception() -> None:
+    async def odd(request: web.Request) -> web.Response:
+        return web.json_response({"status_url": "/s"}, status=202)
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response({"status": "running", "step": ["not", "text"]})
+
+    other = WebhookStandIn()
+    other.routes = lambda: [web.post("/hooks/deploy", odd), web.get("/s", status)]  # type: ignore[method-assign]
+    async with other.serve():
+        result = await runner(other).run(job(seconds=1))
+    assert result.status == "timed_out"  # a step that is not text is shown as text, not a crash
+    assert "running: ['not', 'text']" in result.output_tail
+
+
+async def test_a_bug_in_a_runner_is_an_error_result(
+    hook: WebhookStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken(WebhookRunner):
+        async def poll(self, api, run):  # type: ignore[no-untyped-def]
+            raise KeyError("surprise")
+
+    spec = WebhookSpec(url=f"{hook.base_url}/hooks/deploy", secret=KEY)
+    result = await Broken("hook", spec, FAST).run(job())
+    assert result.status == "error" and result.url == "https://deploy.example/runs/101"
+    assert (
+        "unexpected error talking to the webhook service (see the bot's log)" in result.output_tail
+    )
+    assert "KeyError: 'surprise'" in caplog.text

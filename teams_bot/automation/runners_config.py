@@ -41,6 +41,7 @@ _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}")
 _WORKFLOW = re.compile(r"[A-Za-z0-9_.-]{1,200}\.ya?ml|\d{1,20}")
 _JOB = re.compile(r"[^/\s][^/]*(/[^/\s][^/]*)*")
 MAX_POLL = timedelta(minutes=10)
+MIN_SECRET_CHARS = 12  # real tokens are longer; a short one could not be masked safely
 _BAD_NAME = "runner names are lower-case letters, digits, '-' and '_' (and not 'local')"
 _COMMON = {"kind", "poll_interval"}
 _KEYS = {
@@ -205,4 +206,6 @@ class _Table:
         secret = Secret.from_env(env)
         if secret is None:
             raise self.fail(name, f"environment variable {env} is not set")
+        if len(secret.reveal()) < MIN_SECRET_CHARS:
+            raise self.fail(name, f"{env} is shorter than {MIN_SECRET_CHARS} characters")
         return secret

@@ -112,6 +112,10 @@ class PipelineRunner(ABC):
             except RemoteError as exc:
                 status = "error"
                 await report.line(str(exc))
+            except Exception:
+                log.exception("%s runner %s failed unexpectedly", self.service, self.name)
+                status = "error"
+                await report.line(f"unexpected error talking to {self.service} (see the bot's log)")
         url = remote.url if remote else None
         return JobResult(
             action=job.action,
