@@ -53,6 +53,17 @@ class _Windows:
         while self.times and self.times[0] <= at - self._horizon:
             self.times.popleft()
 
+    def restamp(self, old: float, new: float) -> None:
+        """Move one send counted at `old` to `new` (when it really went), keeping order."""
+        try:
+            self.times.remove(old)
+        except ValueError:
+            return
+        index = len(self.times)
+        while index and self.times[index - 1] > new:
+            index -= 1
+        self.times.insert(index, new)
+
     def idle(self, now: float) -> bool:
         return self.blocked_until <= now and (
             not self.times or self.times[-1] <= now - self._horizon
@@ -89,9 +100,19 @@ class Pacer:
         """Count a send now if every window allows it; False (nothing counted) otherwise."""
         if self.earliest(conversation_id, tenant_id, now) > now:
             return False
-        self._conv(conversation_id).record(now)
-        self._tenant(tenant_id).record(now)
+        self.record(conversation_id, tenant_id, now)
         return True
+
+    def record(self, conversation_id: str, tenant_id: str, at: float) -> None:
+        """Count a send made at `at` (e.g. by this bot before a restart), in time order."""
+        self._conv(conversation_id).record(at)
+        self._tenant(tenant_id).record(at)
+
+    def restamp(self, conversation_id: str, tenant_id: str, reserved: float, sent: float) -> None:
+        """A send acquired at `reserved` left at `sent` (after its claim): count it then."""
+        for windows in (self._conversations.get(conversation_id), self._tenants.get(tenant_id)):
+            if windows is not None:
+                windows.restamp(reserved, sent)
 
     def block(self, conversation_id: str, until: float) -> None:
         """Teams said 429 with Retry-After: nothing more to that conversation until then."""

@@ -177,6 +177,17 @@ class OutboxStore:
             )
             return int(result.rowcount)
 
+    async def recent_sends(self, since: datetime) -> list[tuple[str, str, datetime]]:
+        """(conversation, tenant, when) of rows sent or being sent since `since`, oldest first:
+        a worker starting up counts them against the limits (a restart does not reset them)."""
+        stmt = (
+            select(c.conversation_id, c.tenant_id, c.updated_at)
+            .where(c.state.in_((SENT, SENDING)), c.updated_at >= since)
+            .order_by(c.updated_at)
+        )
+        async with self._db.engine.connect() as conn:
+            return [(str(a), str(b), w) for a, b, w in await conn.execute(stmt)]
+
     async def message_id(self, conversation_id: str, coalesce_key: str) -> str:
         """The Teams message currently carrying `coalesce_key` there ("" if not posted yet)."""
         stmt = (

@@ -78,6 +78,7 @@ class DeliveryWorker:
 
     async def run(self) -> None:
         """Deliver until stop() (or cancellation); errors are logged and the loop goes on."""
+        await self.seed()
         while not self._stopped:
             try:
                 wait = await self.step()
@@ -87,6 +88,18 @@ class DeliveryWorker:
             if wait > 0 and not self._stopped:
                 self._wake.clear()
                 await self._clock.wait(self._wake, wait)
+
+    async def seed(self) -> None:
+        """Count what was sent in the last hour (before a restart, or by other replicas)
+        against the limits, so a new worker does not burst into 429s."""
+        now, moment = self._clock.now(), self._clock.monotonic()
+        try:
+            recent = await self._store.recent_sends(now - timedelta(hours=1))
+        except Exception:
+            log.exception("could not read recent sends; starting with empty rate windows")
+            return
+        for conversation_id, tenant_id, at in recent:
+            self._pacer.record(conversation_id, tenant_id, moment - (now - at).total_seconds())
 
     async def step(self) -> float:
         """One round. Returns how long to wait before the next one is worth doing."""
@@ -107,7 +120,7 @@ class DeliveryWorker:
         claimed = await self._store.claim(
             [d.id for d in picked], self.worker_id, now, self._config.lease
         )
-        await asyncio.gather(*(self._deliver(d) for d in claimed))
+        await asyncio.gather(*(self._deliver(d, moment) for d in claimed))
         if picked:
             return 0.0
         if not due:
@@ -122,10 +135,13 @@ class DeliveryWorker:
         until = (next_due - self._clock.now()).total_seconds()
         return min(max(until, 0.0), self._config.poll_seconds)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, reserved: float) -> None:
         if self._clock.now() - delivery.enqueued_at > self._config.max_age:
             await self._give_up(delivery, delivery.last_error or "not sent in time")
             return
+        self._pacer.restamp(
+            delivery.conversation_id, delivery.tenant_id, reserved, self._clock.monotonic()
+        )
         try:
             result = await self._send(delivery)
         except (OSError, TimeoutError) as exc:
