@@ -96,12 +96,21 @@ def footer(text: str) -> Element:
 
 
 def execute_action(title: str, verb: str, action_id: str, *, style: str | None = None) -> Element:
-    """An Action.Execute button: the data carries only the opaque, server-side action id."""
+    """An Action.Execute button: the data carries only the opaque, server-side action id.
+
+    Clients without Universal Actions use the Action.Submit fallback, which carries the same id
+    and the verb (a Submit has no verb of its own); the bot trusts neither beyond the signed id.
+    """
     action: Element = {
         "type": "Action.Execute",
         "title": plain_title(title),
         "verb": verb,
         "data": {"actionId": action_id},
+        "fallback": {
+            "type": "Action.Submit",
+            "title": plain_title(title),
+            "data": {"actionId": action_id, "verb": verb},
+        },
     }
     if style:
         action["style"] = style

@@ -167,3 +167,18 @@ def test_approval_text_renders_literally(
     report: dict[str, dict[str, Any]], name: str, shown: str
 ) -> None:
     assert shown in report[name]["text"]
+
+
+@pytest.mark.parametrize("name", ["failed_nodes", "approval_pending"])
+def test_older_clients_get_a_working_submit_for_every_button(
+    report: dict[str, dict[str, Any]], name: str
+) -> None:
+    """Parsed as a client without Action.Execute: each button falls back to an Action.Submit
+    that carries the same signed id and the verb."""
+    card = report[name]
+    titled = [a for a in card["executeActions"] if a["title"]]
+    assert titled, "the sample has buttons"
+    expected = [
+        {"title": a["title"], "data": {**a["data"], "verb": a["verb"]}} for a in titled
+    ]
+    assert card["submitActions"] == expected

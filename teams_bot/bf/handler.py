@@ -15,6 +15,7 @@ from teams_bot.actions import router
 from teams_bot.actions.models import PressResult
 from teams_bot.approvals import service as approvals
 from teams_bot.approvals.requests import ApprovalRequest
+from teams_bot.bf import membership
 from teams_bot.bf.activity import (
     caller_of,
     command_text,
@@ -22,7 +23,9 @@ from teams_bot.bf.activity import (
     reference_dict,
     where_of,
 )
-from teams_bot.bf.cards import bad_invoke, invoke_response, press_from, share
+from teams_bot.bf.cards import invoke_response, press_from, share
+from teams_bot.bf.invokes import answer_for
+from teams_bot.bf.private import tell_presser
 from teams_bot.bf.replies import to_activity
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.dispatch import Dispatcher, NeedsApproval, Request
@@ -100,17 +103,17 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
 
     # -- card buttons -----------------------------------------------------------------------
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
-        if turn_context.activity.name == "adaptiveCard/action":
+        activity = turn_context.activity
+        if activity.name == "adaptiveCard/action":
             return await self._card_action(turn_context)
-        result: InvokeResponse | None = await super().on_invoke_activity(turn_context)
-        return result
+        return answer_for(activity.name, activity.value)
 
     async def _card_action(self, turn_context: TurnContext) -> InvokeResponse:
         """Action.Execute (Universal Actions): the same checks as every other entry point."""
         value = turn_context.activity.value
         action = value.get("action") if isinstance(value, dict) else None
         if not isinstance(action, dict) or action.get("type") != "Action.Execute":
-            return InvokeResponse(status=400, body=bad_invoke("not an Action.Execute invoke"))
+            return answer_for("adaptiveCard/action", value)  # 200 carrying a 400 error body
         raw = action.get("data")
         data: dict[str, Any] = raw if isinstance(raw, dict) else {}
         verb = action.get("verb")
@@ -124,7 +127,7 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         verb = data.get("verb")
         result = await self._press(turn_context, data, verb if isinstance(verb, str) else None)
         if not result.for_everyone and result.outcome != "ok":
-            await turn_context.send_activity(to_activity(result.message))
+            await tell_presser(turn_context, result.message)
 
     async def _press(
         self, turn_context: TurnContext, data: dict[str, Any], verb: str | None
@@ -155,19 +158,38 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         team_info: object,
         turn_context: TurnContext,
     ) -> None:
-        bot_id = turn_context.activity.recipient.id
-        if any(member.id == bot_id for member in teams_members_added):
-            await turn_context.send_activity(self._welcome())
+        if _bot_among(teams_members_added, turn_context):
+            await membership.welcome_once(self.services, turn_context)
+
+    async def on_teams_members_removed(  # type: ignore[override]
+        self,
+        teams_members_removed: list[ChannelAccount],
+        team_info: object,
+        turn_context: TurnContext,
+    ) -> None:
+        if _bot_among(teams_members_removed, turn_context):
+            await membership.forget(self.services, turn_context)
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
-        if turn_context.activity.conversation.conversation_type == "personal":
-            await turn_context.send_activity(self._welcome())
+        await membership.welcome_once(self.services, turn_context)
 
-    def _welcome(self) -> Activity:
-        return to_activity(
-            f"Hi, I'm **{self.bot_name}**. Mention me with a command, for example "
-            f"`@{self.bot_name} help`. Everything you ask me to do is audited."
-        )
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await membership.forget(self.services, turn_context)
+
+    async def on_teams_channel_deleted(  # type: ignore[override]
+        self, channel_info: Any, team_info: object, turn_context: TurnContext
+    ) -> None:
+        await membership.forget_channel(self.services, str(getattr(channel_info, "id", "") or ""))
+
+    async def on_teams_team_deleted(  # type: ignore[override]
+        self, team_info: object, turn_context: TurnContext
+    ) -> None:
+        await membership.forget(self.services, turn_context)
+
+    async def on_teams_team_hard_deleted(  # type: ignore[override]
+        self, team_info: object, turn_context: TurnContext
+    ) -> None:
+        await membership.forget(self.services, turn_context)
 
     async def _remember(self, activity: Activity) -> None:
         where = where_of(activity)
@@ -186,3 +208,9 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
             )
         )
         self._known[where.conversation_id] = where.service_url
+
+
+def _bot_among(members: list[ChannelAccount], turn_context: TurnContext) -> bool:
+    recipient = turn_context.activity.recipient
+    bot_id = recipient.id if recipient else None
+    return any(getattr(member, "id", None) == bot_id for member in members or [])

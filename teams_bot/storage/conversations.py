@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, delete, select
 
 from teams_bot.storage.db import Database
 from teams_bot.storage.schema import conversations
@@ -45,6 +45,14 @@ class ConversationStore:
         """Insert or replace the conversation with the same id."""
         async with self._db.engine.begin() as conn:
             await conn.execute(self._upsert, asdict(conv))
+
+    async def forget(self, conversation_id: str = "", team_id: str = "") -> int:
+        """Delete a conversation's reference, or every one of a team (uninstalled, removed)."""
+        c = conversations.c
+        where = c.team_id == team_id if team_id else c.conversation_id == conversation_id
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(delete(conversations).where(where))
+        return int(result.rowcount or 0)
 
     async def get(self, conversation_id: str) -> StoredConversation | None:
         rows = await self._select(conversations.c.conversation_id == conversation_id)

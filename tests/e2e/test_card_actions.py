@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -295,8 +296,11 @@ async def test_action_submit_path_runs_the_same_checks(nodes_bot: BotUnderTest) 
     )
     submit["conversation"]["id"] = posted.conversation_id
     await bot.post(submit)
-    (call,) = await bot.sim.wait_for_calls(1)
+    opened, call = await bot.sim.wait_for_calls(2)
+    # the refusal reaches the presser only: in their 1:1 chat, nothing in the channel
+    assert opened.path == "/v3/conversations" and BOB.teams_id in json.dumps(opened.body)
     assert "nodes.reboot" in visible_text(call.body) and call.method == "POST"
+    assert call.conversation_id != posted.conversation_id
     bot.sim.clear()
     submit = bot.teams.submit_message(
         reboot["data"], user=ALICE, where="channel", reply_to_id=posted.message_id

@@ -82,6 +82,28 @@ function parse(json) {
   return { card, parsedTypes, executeActions, parseEvents };
 }
 
+// A client without Universal Actions: Action.Execute is unknown, so each button's fallback is
+// parsed instead (Microsoft's guidance: an Action.Submit carrying the same data).
+function parseAsOldClient(json) {
+  const context = new AC.SerializationContext();
+  const actions = new AC.CardObjectRegistry();
+  AC.GlobalRegistry.populateWithDefaultActions(actions);
+  actions.unregister("Action.Execute");
+  context.setActionRegistry(actions);
+  const parsedTypes = new Set();
+  const submitActions = [];
+  context.onParseAction = (action) => {
+    parsedTypes.add(action.getJsonTypeName());
+    if (action instanceof AC.SubmitAction) {
+      submitActions.push({ title: action.title ?? null, data: action.data ?? null });
+    }
+  };
+  const card = new AC.AdaptiveCard();
+  card.hostConfig = hostConfig;
+  card.parse(json, context);
+  return { parsedTypes, submitActions };
+}
+
 function refreshOf(card) {
   const refresh = card.refresh;
   if (!refresh || !refresh.action) return null;
@@ -106,6 +128,8 @@ function render(card) {
 
 function check(name, json) {
   const { card, parsedTypes, executeActions, parseEvents } = parse(json);
+  const oldClient = parseAsOldClient(json);
+  oldClient.parsedTypes.forEach((type) => parsedTypes.add(type));
   if (json.type !== "AdaptiveCard") {
     parseEvents.push({ phase: "Parse", event: "MissingCardType", message: "type is not AdaptiveCard" });
   }
@@ -124,7 +148,8 @@ function check(name, json) {
     output.markupTags.length === 0;
   return {
     name, ok, parseEvents, validationFailures, unrecognisedTypes,
-    parsedTypes: [...parsedTypes].sort(), executeActions, refresh, ...output,
+    parsedTypes: [...parsedTypes].sort(), executeActions, submitActions: oldClient.submitActions,
+    refresh, ...output,
   };
 }
 
