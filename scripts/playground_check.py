@@ -343,9 +343,10 @@ async def main(cli: Path) -> int:
         bot.wait(timeout=30)
     passed = sum(report.results)
     print(f"playground-check: {passed} passed, {len(report.results) - passed} failed")
-    print(f"logs: {workdir}")
     if all(report.results):
         shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"logs (bot.log, playground.log): {workdir}")
     return 0 if report.results and all(report.results) else 1
 
 

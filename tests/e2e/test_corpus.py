@@ -56,13 +56,15 @@ def load(name: str, bot: BotUnderTest) -> dict[str, Any]:
 def enrol(bot: BotUnderTest, activity: dict[str, Any]) -> None:
     """Put the payload's people on the connector's roster: in Teams they are members of the
     conversation, and botbuilder looks each added member up."""
+    bot_id = f"28:{bot.sim.app_id}"
     accounts = [activity.get("from") or {}, *(activity.get("membersAdded") or [])]
     for account in accounts:
         teams_id = str(account.get("id") or "")
-        if teams_id.startswith("29:") and all(u.teams_id != teams_id for u in bot.sim.users):
-            name = str(account.get("name") or "Corpus User")
-            aad = str(account.get("aadObjectId") or "")
-            bot.sim.users.append(User(name, aad, teams_id, "corpus.user@contoso.com"))
+        if teams_id in ("", bot_id) or any(u.teams_id == teams_id for u in bot.sim.users):
+            continue
+        name = str(account.get("name") or "Corpus User")
+        aad = str(account.get("aadObjectId") or "")
+        bot.sim.users.append(User(name, aad, teams_id, "corpus.user@contoso.com"))
 
 
 def posts(calls: list[RecordedCall]) -> list[RecordedCall]:
@@ -169,6 +171,9 @@ WELCOME_PAIRS = [
         marks=pytest.mark.xfail(strict=True, reason="issue 10 item 1: handler fix pending"),
         id="personal",
     ),
+    pytest.param(
+        ("playground_install_groupchat", "playground_bot_added_groupchat"), id="group-chat"
+    ),
     pytest.param(("installation_update_add_team", "conversation_update_bot_added_team"), id="team"),
     pytest.param(
         ("conversation_update_bot_added_team", "installation_update_add_team"), id="team-reversed"
@@ -178,13 +183,16 @@ WELCOME_PAIRS = [
 
 @pytest.mark.parametrize("pair", WELCOME_PAIRS)
 async def test_one_install_gets_one_welcome(bot: BotUnderTest, pair: tuple[str, str]) -> None:
-    """Teams sends installationUpdate and conversationUpdate for the same install."""
+    """Teams sends installationUpdate and conversationUpdate for the same install: one welcome,
+    in that conversation (a team's selected channel), worded for the scope."""
     activities = [load(name, bot)["activity"] for name in pair]
     for activity in activities:
         assert (await bot.post(activity)).status in (200, 201)
     replies = await replies_after(bot, 1)
     assert len(replies) == 1, [visible_text(r.body) for r in replies]
     assert replies[0].conversation_id == activities[0]["conversation"]["id"]
+    if activities[0]["conversation"]["conversationType"] == "personal":
+        assert "mention" not in visible_text(replies[0].body).lower()
 
 
 # -- authenticated but oddly shaped activities (issue 9 item 9) ----------------------------------
