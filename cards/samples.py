@@ -29,6 +29,7 @@ from cards.models import (
     WhoAmI,
 )
 from cards.nodes import failed_nodes_card
+from cards.reboot import reboot_card
 from cards.result import command_result_card
 from cards.whoami import whoami_card
 
@@ -286,6 +287,21 @@ def approval_hostile() -> Card:
     return _for_approver(view)
 
 
+def reboot_progress() -> Card:
+    """`nodes reboot web-07 web-11 db-02`: one rebooted, one rebooting, one interrupted."""
+    def at(minutes: int) -> datetime:
+        return AT + timedelta(minutes=minutes)
+
+    progress = {
+        "web-07": NodeProgress("succeeded", "Ada Lovelace", at(1)),
+        "web-11": NodeProgress("running", "Ada Lovelace", at(2)),
+        "db-02": NodeProgress("failed", "Ada Lovelace", at(2),
+                              "interrupted: the bot stopped while this ran"),
+    }
+    return reboot_card(["web-07", "web-11", "db-02"], progress, requested_by="Ada Lovelace",
+                       at=AT, retry={"db-02": "act_retry.sig"})
+
+
 SAMPLES: dict[str, Callable[[], Card]] = {
     "failed_nodes": failed_nodes,
     "failed_nodes_progress": failed_nodes_progress,
@@ -308,10 +324,12 @@ SAMPLES: dict[str, Callable[[], Card]] = {
     "approval_cancelled": approval_cancelled,
     "approval_expired": approval_expired,
     "approval_hostile": approval_hostile,
+    "reboot_progress": reboot_progress,
 }
 README_SAMPLES = ("failed_nodes", "failed_nodes_progress", "command_succeeded",
                   "command_failed", "help", "whoami", "failed_nodes_hostile",
-                  "approval_pending", "approval_approved", "approval_denied", "approval_expired")
+                  "approval_pending", "approval_approved", "approval_denied", "approval_expired",
+                  "reboot_progress")
 
 
 def build(names: tuple[str, ...] | None = None) -> dict[str, Card]:
