@@ -168,7 +168,6 @@ async def check_references(
 WELCOME_PAIRS = [
     pytest.param(
         ("installation_update_add_personal", "conversation_update_bot_added_personal"),
-        marks=pytest.mark.xfail(strict=True, reason="issue 10 item 1: handler fix pending"),
         id="personal",
     ),
     pytest.param(
