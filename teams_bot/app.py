@@ -15,6 +15,7 @@ from teams_bot import __version__
 from teams_bot.bf.route import TeamsEndpoint
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.features import default_features
+from teams_bot.http_security import apply_headers, security_headers
 from teams_bot.kit import Catalog, Feature, Route, installed_features
 from teams_bot.scans import maintain_forever
 from teams_bot.services import Services, build_services, open_database
@@ -53,7 +54,8 @@ def create_app(
     for index, registry in enumerate(extra):
         chosen.append(Feature(name=f"extra-{index}", commands=registry))
     catalog = Catalog(chosen)
-    app = web.Application(client_max_size=1024 * 1024)
+    app = web.Application(client_max_size=1024 * 1024, middlewares=[security_headers])
+    app.on_response_prepare.append(_headers_on_prepared)  # answers sent before a handler returns
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_post("/api/messages", _messages)
@@ -90,6 +92,10 @@ def _feature_route(route: Route) -> Any:
         return await route.handle(request.app[SERVICES], request)
 
     return handle
+
+
+async def _headers_on_prepared(request: web.Request, response: web.StreamResponse) -> None:
+    apply_headers(request, response.headers)
 
 
 async def _messages(request: web.Request) -> web.StreamResponse:

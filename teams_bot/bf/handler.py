@@ -28,6 +28,7 @@ from teams_bot.bf.invokes import answer_for
 from teams_bot.bf.private import tell_presser
 from teams_bot.bf.replies import to_activity
 from teams_bot.commands.context import CardReply, Reply
+from teams_bot.dedup import activity_key, first_delivery
 from teams_bot.dispatch import Dispatcher, NeedsApproval, Request
 from teams_bot.logs import correlation_id, new_correlation_id
 from teams_bot.services import Services
@@ -53,8 +54,19 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         activity = turn_context.activity
         if activity.type == "message" and is_from_bot(activity):
             return
+        if activity.type == "message" and not await self._first_delivery(activity):
+            log.info("activity %r delivered again (a channel retry): handled once", activity.id)
+            return
         await self._remember(activity)
         await super().on_turn(turn_context)
+
+    async def _first_delivery(self, activity: Activity) -> bool:
+        """Teams retries a message it thinks was lost: a typed command must not run twice."""
+        if not activity.id:
+            return True
+        conversation = activity.conversation.id if activity.conversation else ""
+        key = activity_key(str(activity.channel_id or ""), conversation, str(activity.id))
+        return await first_delivery(self.services.db, key, datetime.now(UTC))
 
     # -- typed commands -----------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:

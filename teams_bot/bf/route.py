@@ -14,6 +14,7 @@ from msrest.serialization import Model
 from teams_bot.bf.adapter import OpsAdapter
 from teams_bot.bf.auth import GuardedAuthentication, metadata_urls
 from teams_bot.bf.handler import OpsBot
+from teams_bot.bf.inbound import TokenPrecheck, read_activity_body
 from teams_bot.bf.messenger import TeamsMessenger
 from teams_bot.bf.metadata import install_metadata
 from teams_bot.bf.replies import to_activity
@@ -38,6 +39,7 @@ class TeamsEndpoint:
         self.auth = GuardedAuthentication(settings)
         self.adapter = OpsAdapter(self.auth, ConnectorSender(http))
         self.adapter.on_turn_error = _on_turn_error
+        self.precheck = TokenPrecheck(settings)
         self.bot: OpsBot | None = None
 
     async def start(self) -> None:
@@ -52,7 +54,10 @@ class TeamsEndpoint:
         self.bot = OpsBot(services, Dispatcher.of(services))
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
-        activity = await _read_activity(request)
+        body = await read_activity_body(request, self.precheck)  # token checked before parsing
+        if isinstance(body, web.Response):
+            return body
+        activity = _activity(body)
         if isinstance(activity, web.Response):
             return activity
         if self.bot is None:
@@ -86,15 +91,7 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def _read_activity(request: web.Request) -> Activity | web.Response:
-    if "application/json" not in request.headers.get("Content-Type", ""):
-        return _problem(415, "Content-Type must be application/json")
-    try:
-        body = await request.json()
-    except ValueError:
-        return _problem(400, "body is not valid JSON")
-    if not isinstance(body, dict) or not isinstance(body.get("type"), str) or not body["type"]:
-        return _problem(400, "body is not a Bot Framework activity (no 'type')")
+def _activity(body: dict[str, Any]) -> Activity | web.Response:
     try:
         activity: Activity = Activity().deserialize(body)
     except Exception:

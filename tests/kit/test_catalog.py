@@ -35,7 +35,7 @@ def test_the_shipped_features_merge_without_clashes() -> None:
     )
     assert {"failed_nodes", "node_reboot"} <= set(catalog.cards)
     assert catalog.commands.get("nodes reboot") is not None
-    assert len(catalog.scans) == 3  # interrupted card jobs, approval expiry, interrupted approvals
+    assert len(catalog.scans) == 4  # interrupted jobs, retention, approval expiry and recovery
 
 
 @pytest.mark.parametrize(
