@@ -21,8 +21,8 @@ from teams_bot.approvals.models import (
     WorkOutcome,
     new_approval_id,
 )
-from teams_bot.approvals.work import execute
 from teams_bot.approvals.requests import ApprovalRequest, place, requester
+from teams_bot.approvals.work import execute
 from teams_bot.auditing import audit_record
 from teams_bot.commands.context import CardReply, Reply
 from teams_bot.identity import Caller, Where
