@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from teams_bot.approvals.service import card as render_approval
 from teams_bot.approvals.models import Approval
+from teams_bot.approvals.service import card as render_approval
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
 from tests.e2e.approvals_env import DEPLOYED, LENA, LEO, deploy_commands, write_policy

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from teams_bot.approvals.service import card as render_approval
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.tables import card_actions
+from teams_bot.approvals.service import card as render_approval
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
 from tests.e2e.nodes_env import ran, write_files
