@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from teams_bot.bf import credentials
+from teams_bot.bf.auth import GuardedAuthentication
 from teams_bot.bf.credentials import OutboundCredentialError, check_outbound_token
 from teams_bot.settings import Settings
 from tests.botrunner import start_bot
@@ -35,7 +36,7 @@ def settings_for(sim: ChannelSimulator, **extra: Any) -> Settings:
 
 
 async def test_online_check_fetches_a_token(simulator: ChannelSimulator, trusted: None) -> None:
-    claims = await check_outbound_token(settings_for(simulator))
+    claims = await check_outbound_token(GuardedAuthentication(settings_for(simulator)))
     assert claims["appid"] == simulator.app_id and claims["exp"] > 0
     assert simulator.token_requests == 1
 
@@ -45,7 +46,7 @@ async def test_a_wrong_password_is_an_outbound_credential_error(
 ) -> None:
     settings = settings_for(simulator, MicrosoftAppPassword="not-the-password")
     with pytest.raises(OutboundCredentialError) as raised:
-        await check_outbound_token(settings)
+        await check_outbound_token(GuardedAuthentication(settings))
     assert not isinstance(raised.value, PermissionError), "would be answered 401"
     message = str(raised.value)
     assert "outbound credentials failed" in message and "MicrosoftAppPassword" in message
@@ -57,8 +58,6 @@ async def test_a_wrong_password_is_an_outbound_credential_error(
 async def test_failures_back_off_instead_of_asking_on_every_turn(
     simulator: ChannelSimulator, trusted: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from teams_bot.bf.auth import GuardedAuthentication
-
     auth = GuardedAuthentication(settings_for(simulator, MicrosoftAppPassword="wrong-password"))
     with pytest.raises(OutboundCredentialError):
         await auth.credentials_for(auth.app_id, None)
@@ -80,6 +79,10 @@ async def test_failures_back_off_instead_of_asking_on_every_turn(
     with pytest.raises(OutboundCredentialError):
         await cached.ensure_fresh()
     assert calls == 1
+
+
+async def test_local_development_mode_has_no_token_to_check() -> None:
+    assert await check_outbound_token(GuardedAuthentication(Settings(_env_file=None))) == {}
 
 
 async def test_the_route_answers_500_not_401_for_a_wrong_password(

@@ -16,12 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from botframework.connector.auth import AppCredentials, ServiceClientCredentialsFactory
-
-from teams_bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -129,17 +127,26 @@ class CachingCredentialsFactory(ServiceClientCredentialsFactory):  # type: ignor
         return cached
 
 
-async def check_outbound_token(settings: Settings) -> dict[str, Any]:
-    """For `check-config --online`: fetch the bot's own token now, as replies will.
+class TokenSource(Protocol):
+    """What bf/auth.GuardedAuthentication offers: the bot's app id and its credentials."""
+
+    @property
+    def app_id(self) -> str: ...
+
+    async def credentials_for(
+        self, app_id: str, audience: str | None
+    ) -> CachedTokenCredentials: ...
+
+
+async def check_outbound_token(auth: TokenSource) -> dict[str, Any]:
+    """For `check-config --online`: fetch the bot's own token now, as replies will
+    (`await check_outbound_token(GuardedAuthentication(settings))`).
 
     Returns the token's non-secret claims (aud, appid, tid, exp); raises OutboundCredentialError
-    saying why not. Local development mode has no credentials: an empty dict.
+    saying why not. Local development mode (no app id) has no credentials: an empty dict.
     """
-    from teams_bot.bf.auth import GuardedAuthentication  # auth imports this module
-
-    if not settings.auth_enabled:
+    if not auth.app_id:
         return {}
-    auth = GuardedAuthentication(settings)
     credentials = await auth.credentials_for(auth.app_id, None)
     try:
         claims = jwt.decode(credentials._token or "", options={"verify_signature": False})
