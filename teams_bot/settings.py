@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     bot_name: str = "opsbot"
     turn_deadline_seconds: float = Field(default=8.0, gt=0, le=14)
     allowed_tenants: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Bot Framework channels whose activities may run commands and press buttons: only Teams
+    # vouches for from.aadObjectId and the tenant (Web Chat, Direct Line do not).
+    allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["msteams"])
     dangerously_allow_unauthenticated_remote: bool = False
 
     # Automation (inventory sources, runners): a TOML file, see infra/config.example.toml.
@@ -105,7 +108,7 @@ class Settings(BaseSettings):
     # pruned by the maintenance scan; the audit log is never pruned.
     retention_days: int = Field(default=30, ge=1, le=3650)
 
-    @field_validator("allowed_tenants", mode="before")
+    @field_validator("allowed_tenants", "allowed_channels", mode="before")
     @classmethod
     def _split_tenants(cls, value: object) -> object:
         if isinstance(value, str):

@@ -8,7 +8,7 @@ from typing import Any
 
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.schema import Activity, ChannelAccount, ConversationReference
+from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationReference
 
 from dialogs.approval import ApprovalDialogs
 from teams_bot.actions import router
@@ -24,7 +24,7 @@ from teams_bot.bf.activity import (
     where_of,
 )
 from teams_bot.bf.cards import invoke_response, press_from, share
-from teams_bot.bf.invokes import answer_for
+from teams_bot.bf.invokes import answer_for, refused_invoke
 from teams_bot.bf.private import tell_presser
 from teams_bot.bf.replies import to_activity
 from teams_bot.commands.context import CardReply, Reply
@@ -54,11 +54,26 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         activity = turn_context.activity
         if activity.type == "message" and is_from_bot(activity):
             return
+        if activity.channel_id not in self.services.settings.allowed_channels:
+            await self._refuse_channel(turn_context)
+            return
         if activity.type == "message" and not await self._first_delivery(activity):
             log.info("activity %r delivered again (a channel retry): handled once", activity.id)
             return
         await self._remember(activity)
         await super().on_turn(turn_context)
+
+    async def _refuse_channel(self, turn_context: TurnContext) -> None:
+        """Only the configured channels (Teams) vouch for who is asking: nothing runs."""
+        channel = str(turn_context.activity.channel_id or "")
+        log.warning("an activity from channel %r was refused (TEAMS_BOT_ALLOWED_CHANNELS)", channel)
+        text = "I only take requests from Microsoft Teams, where your identity is verified."
+        if turn_context.activity.type == "message":
+            await turn_context.send_activity(to_activity(text))
+        elif turn_context.activity.type == "invoke":
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=refused_invoke(text))
+            )
 
     async def _first_delivery(self, activity: Activity) -> bool:
         """Teams retries a message it thinks was lost: a typed command must not run twice."""

@@ -29,6 +29,15 @@ def _extension(what: str) -> InvokeResponse:
     )
 
 
+def refused_invoke(message: str) -> InvokeResponse:
+    body = {
+        "statusCode": 403,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": "Forbidden", "message": message},
+    }
+    return InvokeResponse(status=200, body=body)
+
+
 def answer_for(name: str | None, value: Any) -> InvokeResponse:
     """The answer to an invoke this bot does not handle itself."""
     name = name or ""
