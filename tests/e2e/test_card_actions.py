@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,10 +16,9 @@ from sqlalchemy import update
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.tables import card_actions
 from teams_bot.approvals.service import card as render_approval
-from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
-from tests.db_fixtures import DbTarget
-from tests.e2e.nodes_env import ran, write_files
-from tests.simulator import ALICE, BOB, ChannelSimulator, User
+from tests.botrunner import BotUnderTest, card_text, visible_text
+from tests.e2e.nodes_env import ran
+from tests.simulator import ALICE, BOB, User
 
 LENA = User.named("Lena Lead")
 
@@ -43,17 +42,6 @@ def executes(node: Any) -> list[dict[str, Any]]:
         for value in node:
             found += executes(value)
     return found
-
-
-@pytest.fixture
-async def nodes_bot(
-    simulator: ChannelSimulator, db_url: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[BotUnderTest]:
-    files = write_files(tmp_path, ALICE.aad_object_id, LENA.aad_object_id)
-    monkeypatch.setenv("OPSBOT_TEST_RECORD", str(files.pop("record")))
-    files["approval_scan_seconds"] = 0.2
-    async with start_bot(simulator, db_url, tmp_path, monkeypatch, **files) as running:
-        yield running
 
 
 def record_path() -> Path:

@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-from tests.botrunner import BotUnderTest, card_text, visible_text
+from tests.botrunner import BotUnderTest, visible_text
 from tests.e2e.nodes_env import ran
-from tests.e2e.test_card_actions import (  # noqa: F401 - fixtures
+from tests.e2e.test_card_actions import (
     button,
-    nodes_bot,
     post_card,
-    press,
     record_path,
 )
 from tests.simulator import ALICE
