@@ -68,6 +68,14 @@ param extraSecrets array = []
 @description('Tenants whose users may talk to the bot; empty allows any tenant.')
 param allowedTenants array = [tenant().tenantId]
 
+@description('Channels (activity channelId) that may run commands and press buttons.')
+param allowedChannels array = ['msteams']
+
+@description('Days after which closed cards, buttons and decided approvals are pruned (the audit log never is).')
+@minValue(1)
+@maxValue(3650)
+param retentionDays int = 30
+
 param botName string = 'opsbot'
 param botDisplayName string = 'opsbot'
 @allowed(['F0', 'S1'])
@@ -287,11 +295,13 @@ var plainSettings = [
   { name: 'TEAMS_BOT_BOT_NAME', value: botName }
   { name: 'TEAMS_BOT_TURN_DEADLINE_SECONDS', value: turnDeadlineSeconds }
   { name: 'TEAMS_BOT_ALLOWED_TENANTS', value: join(allowedTenants, ',') }
+  { name: 'TEAMS_BOT_ALLOWED_CHANNELS', value: join(allowedChannels, ',') }
   { name: 'TEAMS_BOT_ACTION_TTL_MINUTES', value: string(actionTtlMinutes) }
   { name: 'TEAMS_BOT_GRAPH_BASE_URL', value: graphBaseUrl }
   { name: 'TEAMS_BOT_GRAPH_AUTHORITY', value: graphAuthority }
   { name: 'TEAMS_BOT_GRAPH_CACHE_SECONDS', value: string(graphCacheSeconds) }
   { name: 'TEAMS_BOT_APPROVAL_SCAN_SECONDS', value: '15' }
+  { name: 'TEAMS_BOT_RETENTION_DAYS', value: string(retentionDays) }
 ]
 
 var secretSettings = concat(
