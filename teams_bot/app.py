@@ -21,6 +21,7 @@ from teams_bot.scans import maintain_forever
 from teams_bot.services import Services, build_services, open_database
 from teams_bot.settings import Settings
 from teams_bot.storage.conversations import ConversationStore
+from teams_bot.storage.health import storage_state
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    if await request.app[SERVICES].db.ping():
-        return web.json_response({"status": "ready", "database": "reachable"})
-    return web.json_response({"status": "not ready", "database": "unreachable"}, status=503)
+    """Ready when the database answers and takes a write; the body names what is down."""
+    state = await storage_state(request.app[SERVICES].db)
+    if state == "writable":
+        return web.json_response({"status": "ready", "database": "reachable", "storage": state})
+    body = {"status": "not ready", "database": state, "storage": state}
+    return web.json_response(body, status=503)

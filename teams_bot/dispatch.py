@@ -27,6 +27,7 @@ from teams_bot.graph import GroupLookupError
 from teams_bot.identity import Caller, Where
 from teams_bot.logs import new_correlation_id
 from teams_bot.storage.audit import AuditLog
+from teams_bot.storage.outage import is_storage_outage
 
 if TYPE_CHECKING:
     from teams_bot.services import Services
@@ -124,7 +125,10 @@ class Dispatcher:
         except CommandError as exc:
             outcome, detail = "error", str(exc)
             return str(exc)
-        except Exception:
+        except Exception as exc:
+            if is_storage_outage(exc):
+                outcome, detail = "error", "storage unavailable"
+                raise  # the Teams layer says "storage unavailable, try again"
             log.exception("command %r failed", name)
             outcome, detail = "error", "unexpected error"
             return apology(request.correlation_id)

@@ -24,6 +24,7 @@ from teams_bot.jobs import core as jobs
 from teams_bot.jobs.locks import Holder
 from teams_bot.kit import Button, JobButton
 from teams_bot.logs import new_correlation_id
+from teams_bot.storage.outage import is_storage_outage
 
 if TYPE_CHECKING:
     from teams_bot.services import Services
@@ -48,7 +49,9 @@ async def press(services: Services, pressed: Press) -> PressResult:
         record, result = await _press(services, pressed)
     except CommandError as exc:
         result = PressResult(None, False, "denied", str(exc))
-    except Exception:
+    except Exception as exc:
+        if is_storage_outage(exc):
+            raise  # the Teams layer says "storage unavailable, try again"
         log.exception("card action failed")
         result = PressResult(None, False, "error", "Something went wrong handling that button.")
     await _audit(services, pressed, record, result, started)

@@ -24,7 +24,7 @@ from teams_bot.bf.activity import (
     where_of,
 )
 from teams_bot.bf.cards import invoke_response, press_from, share
-from teams_bot.bf.invokes import answer_for, refused_invoke
+from teams_bot.bf.invokes import answer_for, refused_invoke, unavailable_invoke
 from teams_bot.bf.private import tell_presser
 from teams_bot.bf.replies import to_activity
 from teams_bot.commands.context import CardReply, Reply
@@ -33,6 +33,7 @@ from teams_bot.dispatch import Dispatcher, NeedsApproval, Request
 from teams_bot.logs import correlation_id, new_correlation_id
 from teams_bot.services import Services
 from teams_bot.storage.conversations import StoredConversation
+from teams_bot.storage.outage import STORAGE_UNAVAILABLE, is_storage_outage
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,26 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         if activity.channel_id not in self.services.settings.allowed_channels:
             await self._refuse_channel(turn_context)
             return
-        if activity.type == "message" and not await self._first_delivery(activity):
-            log.info("activity %r delivered again (a channel retry): handled once", activity.id)
-            return
-        await self._remember(activity)
-        await super().on_turn(turn_context)
+        try:
+            if activity.type == "message" and not await self._first_delivery(activity):
+                log.info("activity %r delivered again (a channel retry): handled once", activity.id)
+                return
+            await self._remember(activity)
+            await super().on_turn(turn_context)
+        except Exception as exc:
+            if not is_storage_outage(exc):
+                raise
+            log.warning("storage unavailable during a %s turn: %s", activity.type, exc)
+            await self._say_storage_unavailable(turn_context)
+
+    async def _say_storage_unavailable(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type == "invoke":
+            response = unavailable_invoke(STORAGE_UNAVAILABLE)
+            await turn_context.send_activity(
+                Activity(type=ActivityTypes.invoke_response, value=response)
+            )
+        elif turn_context.activity.type == "message":
+            await turn_context.send_activity(to_activity(STORAGE_UNAVAILABLE))
 
     async def _refuse_channel(self, turn_context: TurnContext) -> None:
         """Only the configured channels (Teams) vouch for who is asking: nothing runs."""

@@ -29,13 +29,22 @@ def _extension(what: str) -> InvokeResponse:
     )
 
 
-def refused_invoke(message: str) -> InvokeResponse:
+def _error(status: int, code: str, message: str) -> InvokeResponse:
     body = {
-        "statusCode": 403,
+        "statusCode": status,
         "type": "application/vnd.microsoft.error",
-        "value": {"code": "Forbidden", "message": message},
+        "value": {"code": code, "message": message},
     }
     return InvokeResponse(status=200, body=body)
+
+
+def refused_invoke(message: str) -> InvokeResponse:
+    return _error(403, "Forbidden", message)
+
+
+def unavailable_invoke(message: str) -> InvokeResponse:
+    """Universal Actions: the card shows the message; the person may press again later."""
+    return _error(503, "ServiceUnavailable", message)
 
 
 def answer_for(name: str | None, value: Any) -> InvokeResponse:

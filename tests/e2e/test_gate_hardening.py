@@ -4,9 +4,13 @@ press router and the handler. Each test failed on the code before its fix."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.botrunner import BotUnderTest, visible_text
 from tests.e2e.nodes_env import ran
@@ -68,3 +72,58 @@ async def test_a_press_from_another_conversation_is_refused(nodes_bot: BotUnderT
     assert "belongs to a card in another conversation" in result.json()["value"]
     await asyncio.sleep(0.3)
     assert ran(record_path()) == [] and not [c for c in bot.sim.calls if c.method == "PUT"]
+
+
+@pytest.fixture
+def storage_down(nodes_bot: BotUnderTest) -> Iterator[None]:
+    """The database stops answering (connections refused) while the bot keeps running."""
+    db = nodes_bot.services.db
+    working, writer = db.engine, getattr(db, "_writer", None)
+    db.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/gone")
+    db._writer = None  # type: ignore[attr-defined]
+    db.dialect = "postgresql"  # type: ignore[misc]
+    yield
+    db.engine, db._writer = working, writer  # type: ignore[attr-defined]
+    db.dialect = working.dialect.name  # type: ignore[misc]
+
+
+async def test_a_storage_outage_is_said_plainly_to_typed_commands_and_presses(
+    nodes_bot: BotUnderTest, storage_down: None
+) -> None:
+    """#15: a press got HTTP 501 with a null body; a command a generic apology."""
+    bot = nodes_bot
+    result = await bot.post(bot.teams.personal_message("nodes failed", user=ALICE))
+    assert result.status in (200, 201)
+    (reply,) = await bot.sim.wait_for_calls(1)
+    assert "storage is unavailable right now" in visible_text(reply.body)
+    invoke = bot.teams.card_action_invoke("nodes.reboot", {"actionId": "x.y"}, user=ALICE)
+    answer = await bot.post(invoke)
+    assert answer.status == 200
+    body = answer.json()
+    assert body["statusCode"] == 503 and "try again" in body["value"]["message"]
+
+
+async def test_readiness_says_when_storage_cannot_be_written(
+    nodes_bot: BotUnderTest, tmp_path: Path
+) -> None:
+    """#5: a full or read-only disk failed every command while /readyz stayed 200."""
+    bot = nodes_bot
+    base = bot.url.removesuffix("/api/messages")
+    async with bot.session.get(base + "/readyz") as resp:
+        assert resp.status == 200 and (await resp.json())["storage"] == "writable"
+    file = tmp_path / "ro.db"
+    sqlite3.connect(file).execute("CREATE TABLE seen_activities (key TEXT PRIMARY KEY, seen_at)")
+    db = bot.services.db
+    working = db.engine
+    db.engine = create_async_engine(f"sqlite+aiosqlite:///file:{file}?mode=ro&uri=true")
+    try:
+        async with bot.session.get(base + "/readyz") as resp:
+            body = await resp.json()
+            assert resp.status == 503 and body["storage"] == "not writable", body
+        db.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/gone")
+        async with bot.session.get(base + "/readyz") as resp:
+            assert resp.status == 503 and (await resp.json())["database"] == "unreachable"
+    finally:
+        db.engine = working
+    async with bot.session.get(base + "/readyz") as resp:
+        assert resp.status == 200, "it recovers by itself"
