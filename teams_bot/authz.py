@@ -99,12 +99,12 @@ class Authorizer:
             )
         key = command_key(command)
         for rule in self.policy.channel_rules:
-            refusal = _channel_refusal(rule, where) if _matches(rule.commands, key) else None
+            refusal = _channel_refusal(rule, where) if matches(rule.commands, key) else None
             if refusal:
                 return Decision(False, f"'{command}' may not run {refusal}.", missing=rule.place)
         args = _normalised(arguments)
         for arule in self.policy.argument_rules:
-            if _matches(arule.commands, key) and arule.require_role not in caller.roles:
+            if matches(arule.commands, key) and arule.require_role not in caller.roles:
                 if arule.argument in args and _condition_holds(
                     arule.kind, arule.value, args[arule.argument]
                 ):
@@ -120,7 +120,7 @@ class Authorizer:
         """
         key, args = command_key(command), _normalised(arguments)
         for rule in self.policy.approval_rules:
-            if _matches(rule.commands, key) and _approval_applies(rule, args):
+            if matches(rule.commands, key) and _approval_applies(rule, args):
                 return _requirement(rule, command)
         return None
 
@@ -153,7 +153,7 @@ def _requirement(rule: ApprovalRule, command: str) -> Requirement:
     )
 
 
-def _matches(patterns: Sequence[str], key: str) -> bool:
+def matches(patterns: Sequence[str], key: str) -> bool:
     return any(fnmatchcase(key, pattern) for pattern in patterns)
 
 
@@ -177,7 +177,7 @@ def _channel_refusal(rule: ChannelRule, where: Where) -> str | None:
 
 def _condition_holds(kind: ConditionKind, expected: ConditionValue, value: object) -> bool:
     if kind == "count_over":
-        return isinstance(expected, int) and _count(value) > expected
+        return isinstance(expected, int) and count_of(value) > expected
     texts = [_text(v) for v in value] if isinstance(value, list | tuple) else [_text(value)]
     if kind == "equals":
         return any(t == expected for t in texts)
@@ -186,7 +186,7 @@ def _condition_holds(kind: ConditionKind, expected: ConditionValue, value: objec
     return any(fnmatchcase(t, str(expected)) for t in texts)  # "matches": a glob
 
 
-def _count(value: object) -> int:
+def count_of(value: object) -> int:
     """How many items an argument names: list items, or comma/space separated words."""
     if isinstance(value, list | tuple | set | frozenset):
         return len(value)

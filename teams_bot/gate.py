@@ -13,6 +13,8 @@ from teams_bot.approvals.models import Requirement
 from teams_bot.authz import Authorizer
 from teams_bot.errors import PermissionDeniedError, TenantNotAllowedError
 from teams_bot.identity import Caller, Where
+from teams_bot.rate_rules import window_refusal
+from teams_bot.storage.audit import AuditLog
 
 
 @dataclass(frozen=True)
@@ -24,9 +26,12 @@ class Admission:
 
 
 class Gate:
-    def __init__(self, authorizer: Authorizer, allowed_tenants: Iterable[str]) -> None:
+    def __init__(
+        self, authorizer: Authorizer, allowed_tenants: Iterable[str], audit: AuditLog | None = None
+    ) -> None:
         self.authorizer = authorizer
         self.allowed_tenants = frozenset(allowed_tenants)
+        self.audit = audit  # the history that windowed argument rules count
 
     def tenant_allowed(self, tenant_id: str) -> bool:
         return not self.allowed_tenants or tenant_id in self.allowed_tenants
@@ -56,6 +61,10 @@ class Gate:
         """
         identified = await self.identify(caller)
         decision = self.authorizer.check(identified, where, permission, command, arguments)
+        if decision.allowed and self.audit is not None:
+            policy = self.authorizer.policy
+            refusal = await window_refusal(policy, self.audit, identified, command, arguments)
+            decision = refusal or decision
         if not decision.allowed:
             raise PermissionDeniedError(decision.missing or permission, command, decision.reason)
         needed = (

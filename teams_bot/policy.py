@@ -28,7 +28,7 @@ _RULE_KINDS = ("channel_rules", "argument_rules", "approval_rules")
 _TOP_KEYS = ("default_roles", "roles", "bindings", "approval_expires", *_RULE_KINDS)
 _CHANNEL_KEYS = ("commands", "teams", "channels", "personal", "group_chat")
 _CONDITIONS = ("count_over", "equals", "one_of", "matches")
-_ARGUMENT_KEYS = ("commands", "argument", "require_role", "description", *_CONDITIONS)
+_ARGUMENT_KEYS = ("commands", "argument", "require_role", "description", "within", *_CONDITIONS)
 _APPROVAL_OPTIONS = ("quorum", "require_reason", "expires", "description")
 _APPROVAL_KEYS = ("commands", "argument", "approvers", *_APPROVAL_OPTIONS, *_CONDITIONS)
 DEFAULT_APPROVAL_EXPIRES = timedelta(minutes=60)
@@ -85,6 +85,9 @@ class ArgumentRule:
     require_role: str
     description: str = ""
     place: str = ""
+    # count_over only: also count what this person ran in this window (one button at a time
+    # must not get around "more than 3 nodes"); None: this request alone
+    within: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +269,16 @@ def _argument_rule(spec: Any, place: str, source: str) -> ArgumentRule:
         require_role=_string(spec["require_role"], f"{place}.require_role", source),
         description=_string(spec.get("description", ""), f"{place}.description", source),
         place=place,
+        within=_window(spec, kind, place, source),
     )
+
+
+def _window(spec: Mapping[str, Any], kind: str, place: str, source: str) -> timedelta | None:
+    if "within" not in spec:
+        return None
+    if kind != "count_over":
+        raise PolicyError(f"{source}: {place}.within goes with count_over only")
+    return _duration(spec["within"], f"{place}.within", source)
 
 
 def _approval_rule(spec: Any, place: str, source: str, expires: timedelta) -> ApprovalRule:

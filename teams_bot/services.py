@@ -92,15 +92,16 @@ async def build_services(
     automation = load_automation(settings.config_file)
     groups = GraphGroupResolver.from_settings(settings, http, policy=policy)
     authorizer = Authorizer(policy, groups)
+    audit = AuditLog(db)
     return Services(
         settings=settings,
         db=db,
-        audit=AuditLog(db),
+        audit=audit,
         conversations=ConversationStore(db),
         bot_storage=SqlBotStorage(db),
         policy=policy,
         authorizer=authorizer,
-        gate=Gate(authorizer, settings.allowed_tenants),
+        gate=Gate(authorizer, settings.allowed_tenants, audit),
         catalog=catalog,
         actions=ActionStore(db),
         locks=TargetLocks(db),

@@ -178,6 +178,7 @@ def test_bad_aad_id_and_app_id_set(tmp_path: Path) -> None:
         tmp_path,
         "whoami\n",
         MicrosoftAppId=str(uuid.uuid4()),
+        MicrosoftAppTenantId=str(uuid.uuid4()),
         MicrosoftAppPassword="p" * 20,
         TEAMS_BOT_ACTION_SECRET="s" * 32,
     )

@@ -236,9 +236,16 @@ def test_build_fills_every_placeholder_and_zips_manifest_and_icons_at_the_root(
     assert manifest["bots"][0]["commandLists"] == command_lists(command_registry())
 
 
+TENANT_ID = "99999999-8888-7777-6666-555555555555"
+
+
 def test_build_takes_the_bot_id_from_microsoft_app_id() -> None:
     configured = settings(
-        MicrosoftAppId=BOT_ID, MicrosoftAppPassword="p", bot_name="ops", action_secret="s" * 32
+        MicrosoftAppId=BOT_ID,
+        MicrosoftAppTenantId=TENANT_ID,
+        MicrosoftAppPassword="p",
+        bot_name="ops",
+        action_secret="s" * 32,
     )
     manifest = build_manifest(
         configured, BuildOptions(domains=("a.example.com",)), command_registry(), TEMPLATE_DIR
@@ -370,6 +377,7 @@ def test_cli_builds_then_validates(tmp_path: Path) -> None:
     pytest.importorskip("jsonschema", reason="schema validation needs the jsonschema package")
     env = {
         "MicrosoftAppId": BOT_ID,
+        "MicrosoftAppTenantId": TENANT_ID,
         "MicrosoftAppPassword": "p",
         "TEAMS_BOT_ACTION_SECRET": "s" * 32,
         "TEAMS_BOT_MANIFEST_SCHEMA": str(SCHEMA),

@@ -112,6 +112,22 @@ class AuditLog:
             result = await conn.execute(stmt)
             return [_record(row) for row in result.mappings()]
 
+    async def done_since(self, aad_object_id: str, since: datetime) -> list[AuditRecord]:
+        """What this person ran (outcome ok) since `since`, newest first."""
+        stmt = (
+            select(audit_log)
+            .where(
+                audit_log.c.aad_object_id == aad_object_id,
+                audit_log.c.outcome == "ok",
+                audit_log.c.at >= since,
+            )
+            .order_by(audit_log.c.at.desc())
+            .limit(MAX_QUERY_ROWS)
+        )
+        async with self._db.engine.connect() as conn:
+            result = await conn.execute(stmt)
+            return [_record(row) for row in result.mappings()]
+
 
 def _query(user: str | None, last: int, kind: str | None) -> Select[Any]:
     stmt = select(audit_log).order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(last)

@@ -12,14 +12,18 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.botrunner import BotUnderTest, visible_text
-from tests.e2e.nodes_env import ran
+from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
+from tests.db_fixtures import DbTarget
+from tests.e2e.conftest import LENA
+from tests.e2e.nodes_env import ran, write_files
 from tests.e2e.test_card_actions import (
     button,
     post_card,
+    press,
     record_path,
 )
-from tests.simulator import ALICE
+from tests.kit.test_jobs_e2e import another_card
+from tests.simulator import ALICE, ChannelSimulator
 
 
 @pytest.mark.parametrize("channel", ["webchat", "directline", "emulator"])
@@ -127,3 +131,33 @@ async def test_readiness_says_when_storage_cannot_be_written(
         db.engine = working
     async with bot.session.get(base + "/readyz") as resp:
         assert resp.status == 200, "it recovers by itself"
+
+
+async def test_single_buttons_one_by_one_meet_the_same_limit_as_a_typed_command(
+    simulator: ChannelSimulator, db_url: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """#14: "more than 3 nodes needs ops-lead" was bypassed by pressing single Reboots."""
+    files = write_files(tmp_path, ALICE.aad_object_id, LENA.aad_object_id)
+    policy = files["policy_file"]
+    policy.write_text(
+        policy.read_text().replace("count_over = 3", 'count_over = 3\nwithin = "15m"')
+    )
+    monkeypatch.setenv("OPSBOT_TEST_RECORD", str(files.pop("record")))
+    async with start_bot(simulator, db_url, tmp_path, monkeypatch, **files) as bot:
+        posted = await post_card(bot)
+        for node in ("web-07", "web-11", "odd"):
+            answer = await press(bot, posted, button(posted, node))
+            assert "Rebooting" in card_text(answer["value"]), node
+        answer = await press(bot, posted, button(posted, "db-02"))
+        shown = card_text(answer["value"])
+        assert "within 15 min needs the role 'ops-lead'" in shown
+        assert "you ran 3 in the last 15 min, and this would add 1" in shown
+        bot.sim.clear()
+        await bot.post(bot.teams.personal_message("nodes reboot db-02", user=ALICE))
+        (reply,) = await bot.sim.wait_for_calls(1)
+        assert "within 15 min needs the role 'ops-lead'" in visible_text(reply.body)
+        await asyncio.sleep(1.0)
+        assert len(ran(record_path())) == 3, "the fourth reboot did not run"
+        lead_card = await another_card(bot)
+        answer = await press(bot, lead_card, button(lead_card, "db-02"), user=LENA)
+        assert "Rebooting" in card_text(answer["value"]), "the role holder may"
