@@ -31,10 +31,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ALTERED = (
-    "This button is not valid here: it was altered, or it belongs to another installation "
-    "of the bot."
+UNSIGNED = (
+    "This button is not valid here: its signature does not verify. Likely causes: the bot's "
+    "TEAMS_BOT_ACTION_SECRET changed, the bot was restarted without a fixed secret, or the card "
+    "comes from another installation of the bot. Ask me for a fresh card."
 )
+UNKNOWN = (
+    "This button is not valid here: the bot has no record of it (cleaned up after "
+    "TEAMS_BOT_RETENTION_DAYS, or another installation's card). Ask me for a fresh card."
+)
+ALTERED = "This button is not valid here: it was altered (its verb does not match its record)."
 Started = tuple[PressResult, "asyncio.Future[bool] | None"]
 
 
@@ -60,8 +66,12 @@ async def press(services: Services, pressed: Press) -> PressResult:
 
 async def _press(services: Services, pressed: Press) -> tuple[ActionRecord | None, PressResult]:
     action_id = services.signer.verify(pressed.token)
-    record = await services.actions.get(action_id) if action_id else None
-    if record is None or pressed.verb not in (None, record.verb):
+    if action_id is None:
+        return None, refused(UNSIGNED)
+    record = await services.actions.get(action_id)
+    if record is None:
+        return None, refused(UNKNOWN)
+    if pressed.verb not in (None, record.verb):
         return record, refused(ALTERED)
     if record.tenant_id != pressed.caller.tenant_id:
         return record, refused("This card belongs to another organization.")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from teams_bot.actions.signing import ActionSigner
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
 from tests.e2e.conftest import LENA
@@ -161,3 +162,18 @@ async def test_single_buttons_one_by_one_meet_the_same_limit_as_a_typed_command(
         lead_card = await another_card(bot)
         answer = await press(bot, lead_card, button(lead_card, "db-02"), user=LENA)
         assert "Rebooting" in card_text(answer["value"]), "the role holder may"
+
+
+async def test_a_button_signed_with_another_key_names_the_likely_causes(
+    nodes_bot: BotUnderTest,
+) -> None:
+    """Issue 11: not only "altered": the secret changed, a restart without one, another bot."""
+    bot = nodes_bot
+    posted = await post_card(bot)
+    reboot = button(posted, "web-07")
+    action_id = bot.services.signer.verify(reboot["data"]["actionId"]) or ""
+    foreign = ActionSigner(b"another installation's key 0123456789").token(action_id)
+    answer = await press(bot, posted, reboot, data={"actionId": foreign})
+    assert "TEAMS_BOT_ACTION_SECRET changed" in answer["value"]
+    assert "restarted without a fixed secret" in answer["value"]
+    assert ran(record_path()) == []
