@@ -28,18 +28,16 @@ from teams_bot.manifest import (
 )
 from teams_bot.manifest.commandlists import MAX_COMMANDS, MAX_DESCRIPTION, MAX_TITLE, SCOPES
 from teams_bot.manifest.icons import icon_problems, read_png
-from teams_bot.manifest.template import TemplateError, fill, placeholders_left
-from teams_bot.manifest.validate import SCHEMA_URL, schema_problems
+from teams_bot.manifest.template import TemplateError, default_template_dir, fill, placeholders_left
+from teams_bot.manifest.validate import BUNDLED_SCHEMA, SCHEMA_URL, schema_problems
 from teams_bot.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATE_DIR = REPO / "manifest"
+TEMPLATE_DIR = default_template_dir()
 BOT_ID = "11111111-2222-3333-4444-555555555555"
-SCHEMA = find_schema()
-needs_schema = pytest.mark.skipif(
-    SCHEMA is None or not SCHEMA.is_file(),
-    reason="Teams manifest v1.29 schema not found: set TEAMS_BOT_MANIFEST_SCHEMA or place it at "
-    "../shared/schemas/teams-manifest-v1.29.schema.json (Microsoft's file, not shipped)",
+NPM_SCHEMA = (
+    REPO / "tests/js/node_modules/@microsoft/app-manifest/build/json-schemas/teams/v1.29"
+    "/MicrosoftTeams.schema.json"
 )
 
 
@@ -48,14 +46,15 @@ def _no_bot_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     import os
 
     for name in list(os.environ):
-        if name.startswith(("Microsoft", "TEAMS_BOT_")) and name != "TEAMS_BOT_MANIFEST_SCHEMA":
+        if name.startswith(("Microsoft", "TEAMS_BOT_")):
             monkeypatch.delenv(name)
 
 
 def schema_path() -> Path:
-    pytest.importorskip("jsonschema", reason="schema validation needs the jsonschema package")
-    assert SCHEMA is not None
-    return SCHEMA
+    """The schema every validation test uses: the one the installed package ships."""
+    schema = find_schema()
+    assert schema == BUNDLED_SCHEMA and schema.is_file()
+    return schema
 
 
 def settings(**values: Any) -> Settings:
@@ -271,12 +270,10 @@ def test_build_refuses_missing_or_malformed_values(options: BuildOptions, messag
 # --- validation ---
 
 
-@needs_schema
 def test_built_package_is_valid_against_the_v1_29_schema(tmp_path: Path) -> None:
     assert validate_package(build_zip(tmp_path), schema_path()) == []
 
 
-@needs_schema
 def test_schema_limits_are_no_looser_than_the_menu_limits() -> None:
     schema = json.loads(schema_path().read_text())
     commands = schema["properties"]["bots"]["items"]["properties"]["commandLists"]["items"][
@@ -297,7 +294,6 @@ def _set(path: list[Any], value: Any) -> Any:
     return change
 
 
-@needs_schema
 @pytest.mark.parametrize(
     ("change", "files", "expected"),
     [
@@ -347,7 +343,6 @@ def test_validation_of_something_that_is_not_a_package(tmp_path: Path) -> None:
     assert "cannot read" in str(validate_package(bogus, None)[0])
 
 
-@needs_schema
 def test_schema_problems_are_sorted_by_path() -> None:
     problems = schema_problems({"manifestVersion": "1.29", "id": "x"}, schema_path())
     assert [p.path for p in problems] == sorted(p.path for p in problems)
@@ -372,15 +367,13 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedP
     )
 
 
-@needs_schema
 def test_cli_builds_then_validates(tmp_path: Path) -> None:
-    pytest.importorskip("jsonschema", reason="schema validation needs the jsonschema package")
     env = {
         "MicrosoftAppId": BOT_ID,
         "MicrosoftAppTenantId": TENANT_ID,
         "MicrosoftAppPassword": "p",
         "TEAMS_BOT_ACTION_SECRET": "s" * 32,
-        "TEAMS_BOT_MANIFEST_SCHEMA": str(SCHEMA),
+        "TEAMS_BOT_MANIFEST_SCHEMA": str(schema_path()),
     }
     built = run_cli(
         "manifest",
@@ -409,3 +402,111 @@ def test_cli_validate_fails_with_problems_and_build_fails_without_a_bot_id(tmp_p
     built = run_cli("manifest", "build", "--domain", "bot.example.com", cwd=tmp_path, env={})
     assert built.returncode == 2
     assert "MicrosoftAppId or pass --bot-id" in built.stderr
+
+
+# --- the schema's source, and the package as installed ---
+
+
+def test_the_bundled_schema_is_the_pinned_npm_package_s_v1_29_file() -> None:
+    if not NPM_SCHEMA.is_file():
+        pytest.fail(
+            "tests/js/node_modules has no @microsoft/app-manifest: run ./scripts/test (npm ci "
+            "--prefix tests/js) to install the package the bundled schema is copied from"
+        )
+    assert BUNDLED_SCHEMA.read_bytes() == NPM_SCHEMA.read_bytes()
+    lock = json.loads((REPO / "tests/js/package-lock.json").read_text())
+    pinned = json.loads((REPO / "tests/js/package.json").read_text())["dependencies"]
+    assert pinned["@microsoft/app-manifest"] == "1.1.2"
+    assert lock["packages"]["node_modules/@microsoft/app-manifest"]["version"] == "1.1.2"
+    assert json.loads(BUNDLED_SCHEMA.read_text())["properties"]["manifestVersion"]["const"] == (
+        "1.29"
+    )
+
+
+def test_template_and_icons_live_inside_the_python_package() -> None:
+    package_dir = Path(__import__("teams_bot").__file__).resolve().parent
+    assert TEMPLATE_DIR == package_dir / "manifest" / "files"
+    assert sorted(p.name for p in TEMPLATE_DIR.iterdir()) == [
+        "color.png",
+        "manifest.json",
+        "outline.png",
+    ]
+    assert BUNDLED_SCHEMA.parent == package_dir / "manifest" / "schemas"
+
+
+def run_standalone(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    import os
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "TEAMS_BOT_"))}
+    clean["PYTHONPATH"] = str(REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "teams_bot.manifest", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_build_needs_no_runtime_secrets_and_validate_no_schema_option(tmp_path: Path) -> None:
+    # MicrosoftAppId alone: the runtime settings would refuse this (no password, action secret,
+    # tenant id); the package needs only the bot id, its name and a domain.
+    (tmp_path / ".env").write_text("TEAMS_BOT_BOT_NAME=ops\n")
+    env = {"MicrosoftAppId": BOT_ID}
+    built = run_standalone(
+        "manifest", "build", "--domain", "bot.example.com", cwd=tmp_path, env=env
+    )
+    assert built.returncode == 0, built.stderr
+    with zipfile.ZipFile(tmp_path / "app.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["bots"][0]["botId"] == BOT_ID
+    assert manifest["name"]["short"] == "ops"
+    checked = run_standalone("manifest", "validate", "app.zip", cwd=tmp_path, env={})
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.strip() == "app.zip: valid (the bundled v1.29 schema)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env", "app.zip"]
+
+
+def _pip(*args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_an_installed_package_builds_and_validates_outside_the_checkout(tmp_path: Path) -> None:
+    """`pip install .` (as a wheel, into a directory of its own), then `teams-bot manifest ...`
+    run from an empty directory: template, icons and schema come from the installed files."""
+    import os
+
+    wheels, site, work = tmp_path / "wheels", tmp_path / "site", tmp_path / "work"
+    work.mkdir()
+    _pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(wheels), str(REPO))
+    (wheel,) = wheels.glob("teams_chatops_bot-*.whl")
+    _pip("install", "--no-deps", "--no-index", "--target", str(site), str(wheel))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "TEAMS_BOT_"))}
+    env = {**clean, "PYTHONPATH": str(site)}
+
+    def teams_bot(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(site / "bin" / "teams-bot"), *args]
+        return subprocess.run(command, cwd=work, env=env, capture_output=True, text=True)
+
+    where = subprocess.run(
+        [sys.executable, "-c", "import teams_bot.manifest as m; print(m.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(site), where.stdout + where.stderr
+    built = teams_bot("manifest", "build", "--bot-id", BOT_ID, "--domain", "bot.example.com")
+    assert built.returncode == 0, built.stderr
+    assert "commands in the menu: help" in built.stdout
+    checked = teams_bot("manifest", "validate", "app.zip")
+    assert checked.returncode == 0, checked.stderr
+    assert "valid (the bundled v1.29 schema)" in checked.stdout
+    assert sorted(p.name for p in work.iterdir()) == ["app.zip"]

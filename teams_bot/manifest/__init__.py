@@ -1,4 +1,5 @@
-"""The Teams app package: fill `manifest/manifest.json`, zip it with the icons, validate it.
+"""The Teams app package: fill `files/manifest.json`, zip it with the icons, validate it against
+the bundled schema (`schemas/`).
 
 `teams-bot manifest build` and `teams-bot manifest validate` (see `command.py`) use these.
 """

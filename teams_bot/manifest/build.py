@@ -1,4 +1,7 @@
-"""Fill the manifest template from settings and options; write the sideloadable zip."""
+"""Fill the manifest template from the bot's id and name and options; write the sideloadable zip.
+
+It needs only what the package names (bot id, name, domain or website): no secrets, no tenant.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from teams_bot import __version__
 from teams_bot.commands.registry import CommandRegistry
@@ -20,7 +23,6 @@ from teams_bot.manifest.template import (
     fill,
     placeholders_left,
 )
-from teams_bot.settings import Settings
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _DOMAIN = re.compile(r"(?:\*\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::[0-9]+)?")
@@ -30,6 +32,16 @@ DEFAULT_FULL_DESCRIPTION = (
     "checked against your Azure AD roles and recorded in an audit log. Mention the bot and type "
     "'help' to see what you may do."
 )
+
+
+class BotIdentity(Protocol):
+    """What the package takes from the configuration (the runtime Settings have these too)."""
+
+    @property
+    def microsoft_app_id(self) -> str | None: ...
+
+    @property
+    def bot_name(self) -> str: ...
 
 
 class BuildError(ValueError):
@@ -54,7 +66,7 @@ class BuildOptions:
     app_version: str | None = None
 
 
-def _bot_id(settings: Settings, options: BuildOptions) -> str:
+def _bot_id(settings: BotIdentity, options: BuildOptions) -> str:
     bot_id = options.bot_id or settings.microsoft_app_id
     if not bot_id:
         raise BuildError("no bot id: set MicrosoftAppId or pass --bot-id")
@@ -72,7 +84,7 @@ def _website(options: BuildOptions) -> str:
 
 
 def manifest_values(
-    settings: Settings, options: BuildOptions, registry: CommandRegistry
+    settings: BotIdentity, options: BuildOptions, registry: CommandRegistry
 ) -> dict[str, Any]:
     """Placeholder name -> value, from options first, then settings, then defaults."""
     bot_id = _bot_id(settings, options)
@@ -112,7 +124,7 @@ def load_template(template_dir: Path) -> Any:
 
 
 def build_manifest(
-    settings: Settings, options: BuildOptions, registry: CommandRegistry, template_dir: Path
+    settings: BotIdentity, options: BuildOptions, registry: CommandRegistry, template_dir: Path
 ) -> dict[str, Any]:
     """The filled manifest; BuildError if a value is missing or a placeholder has none."""
     values = manifest_values(settings, options, registry)

@@ -1,24 +1,34 @@
-"""`teams-bot manifest build|validate`: argparse wiring for the Teams app package."""
+"""`teams-bot manifest build|validate`: argparse wiring for the Teams app package.
+
+Neither needs the runtime settings: build reads only the bot id and name (`env.ManifestEnv`),
+validate only the package and the schema. `python -m teams_bot.manifest` runs them standalone.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from teams_bot.manifest.build import BuildError, BuildOptions, build_manifest, write_package
 from teams_bot.manifest.commandlists import command_lists
+from teams_bot.manifest.env import ManifestEnv
 from teams_bot.manifest.template import default_template_dir
-from teams_bot.manifest.validate import SCHEMA_ENV, find_schema, validate_package
-from teams_bot.settings import Settings
+from teams_bot.manifest.validate import (
+    BUNDLED_SCHEMA,
+    SCHEMA_ENV,
+    find_schema,
+    validate_package,
+)
 
 
 def add_parser(sub: Any) -> None:
     """Add `manifest` with its `build` and `validate` sub-commands to the CLI's subparsers."""
     manifest = sub.add_parser("manifest", help="build or validate the Teams app package")
     actions = manifest.add_subparsers(dest="manifest_command", required=True)
-    build = actions.add_parser("build", help="fill manifest/manifest.json and write the zip")
+    build = actions.add_parser("build", help="fill the manifest template and write the zip")
     build.add_argument("--out", type=Path, default=Path("app.zip"), help="default app.zip")
     build.add_argument("--app-id", help="Teams app id, a GUID (default: the bot id)")
     build.add_argument("--bot-id", help="bot's Azure AD app id (default: MicrosoftAppId)")
@@ -38,20 +48,30 @@ def add_parser(sub: Any) -> None:
     build.add_argument("--privacy-url", help="default: the website URL")
     build.add_argument("--terms-url", help="default: the website URL")
     build.add_argument("--app-version", help="manifest version, semver (default: the package's)")
-    build.add_argument("--template-dir", type=Path, help="default: manifest/ of the checkout")
+    build.add_argument(
+        "--template-dir", type=Path, help="default: the template shipped in the package"
+    )
     check = actions.add_parser("validate", help="check a package against the v1.29 schema")
     check.add_argument("package", nargs="?", type=Path, default=Path("app.zip"))
     check.add_argument(
         "--schema",
         type=Path,
-        help=f"schema file (default: ${SCHEMA_ENV}, then ../shared/schemas/ of the checkout)",
+        help=f"schema file (default: ${SCHEMA_ENV}, then the v1.29 schema shipped in the package)",
     )
 
 
-def run(settings: Settings, args: argparse.Namespace) -> int:
+def run(_settings: object, args: argparse.Namespace) -> int:
+    """The CLI's handler; the runtime settings, if the caller loaded them, are not used."""
     if args.manifest_command == "build":
-        return _build(settings, args)
+        return _build(args)
     return _validate(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m teams_bot.manifest build|validate ...`, without the rest of the CLI."""
+    parser = argparse.ArgumentParser(prog="teams-bot")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return run(None, parser.parse_args(argv))
 
 
 def _options(args: argparse.Namespace) -> BuildOptions:
@@ -71,12 +91,12 @@ def _options(args: argparse.Namespace) -> BuildOptions:
     )
 
 
-def _build(settings: Settings, args: argparse.Namespace) -> int:
+def _build(args: argparse.Namespace) -> int:
     from teams_bot.app import command_registry
 
     template_dir = args.template_dir or default_template_dir()
     try:
-        manifest = build_manifest(settings, _options(args), command_registry(), template_dir)
+        manifest = build_manifest(ManifestEnv(), _options(args), command_registry(), template_dir)
         write_package(manifest, template_dir, args.out)
     except BuildError as exc:
         print(f"teams-bot manifest build: {exc}", file=sys.stderr)
@@ -94,5 +114,6 @@ def _validate(args: argparse.Namespace) -> int:
     if problems:
         print(f"{args.package}: {len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print(f"{args.package}: valid (schema {schema})")
+    source = "the bundled v1.29 schema" if schema == BUNDLED_SCHEMA else f"schema {schema}"
+    print(f"{args.package}: valid ({source})")
     return 0

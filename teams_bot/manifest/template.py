@@ -75,9 +75,5 @@ def json_path(parent: str, key: str | int) -> str:
 
 
 def default_template_dir() -> Path:
-    """`manifest/` of the source checkout (the template is not part of the installed package)."""
-    candidates = [Path.cwd() / "manifest", Path(__file__).resolve().parents[2] / "manifest"]
-    for candidate in candidates:
-        if (candidate / TEMPLATE_FILE).is_file():
-            return candidate
-    return candidates[0]
+    """The template and icons shipped inside the package (`teams_bot/manifest/files/`)."""
+    return Path(__file__).resolve().parent / "files"

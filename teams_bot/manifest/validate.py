@@ -1,7 +1,8 @@
 """Check a Teams app package: the v1.29 JSON schema, icons, unfilled placeholders, menu limits.
 
-The schema file is not shipped (it is Microsoft's); `find_schema` looks for it in --schema, then
-TEAMS_BOT_MANIFEST_SCHEMA, then `../shared/schemas/` beside the source checkout.
+The schema is Microsoft's, from the npm package `@microsoft/app-manifest`, shipped as package data
+(`schemas/`, see its README); `find_schema` takes --schema, then TEAMS_BOT_MANIFEST_SCHEMA, then
+that bundled file.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from teams_bot.manifest.icons import COLOR_SIZE, OUTLINE_SIZE, icon_problems
 from teams_bot.manifest.template import TEMPLATE_FILE, json_path, placeholders_left
 
 SCHEMA_ENV = "TEAMS_BOT_MANIFEST_SCHEMA"
-SCHEMA_NAME = "teams-manifest-v1.29.schema.json"
+BUNDLED_SCHEMA = Path(__file__).resolve().parent / "schemas" / "MicrosoftTeams.v1.29.schema.json"
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/teams/v1.29/MicrosoftTeams.schema.json"
 
 
@@ -37,18 +38,13 @@ class SchemaUnavailable(Exception):
     """No schema file, or no jsonschema package: schema validation cannot run."""
 
 
-def find_schema(explicit: Path | None = None) -> Path | None:
-    """The schema file to use, or None when none of the known places has it."""
+def find_schema(explicit: Path | None = None) -> Path:
+    """The schema file to use: --schema, then $TEAMS_BOT_MANIFEST_SCHEMA, then the bundled one."""
     if explicit is not None:
         return explicit
     if os.environ.get(SCHEMA_ENV):
         return Path(os.environ[SCHEMA_ENV])
-    repo_root = Path(__file__).resolve().parents[2]
-    for root in (repo_root, Path.cwd()):
-        candidate = root.parent / "shared" / "schemas" / SCHEMA_NAME
-        if candidate.is_file():
-            return candidate
-    return None
+    return BUNDLED_SCHEMA
 
 
 def schema_problems(manifest: Any, schema_path: Path) -> list[Problem]:
