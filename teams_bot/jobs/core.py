@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from teams_bot.actions.models import Claim, Press
-from teams_bot.actions.store import CardRecord
+from teams_bot.actions.store import ActionRecord, CardRecord
 from teams_bot.auditing import audit_record
 from teams_bot.automation.models import JobResult
 from teams_bot.errors import CommandError
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 CardData = dict[str, Any]
 Entry = dict[str, str]  # {"state", "by", "at", "detail"}
 Mark = Callable[[CardData, Sequence[str], Entry], CardData]
+# (services, the claimed action, target, its result) after each target's job ends
+Finished = Callable[["Services", "ActionRecord", str, "Result"], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,16 @@ class JobSpec:
     """What a job button runs: the configured action, its placeholders per target, the lock
     key per target, and how its card shows a target's state."""
 
-    action: str
-    arguments: Callable[[str], dict[str, str]]
+    action: str | Callable[[Mapping[str, Any]], str]  # the config action (or from the record)
+    arguments: Callable[[str, Mapping[str, Any]], dict[str, str]]  # (target, record arguments)
     lock: Callable[[str], str]
     mark: Mark
     group_member_verb: str | None = None  # "do all" buttons that cover per-target buttons
     retry: RetrySpec | None = None
+    finished: Finished | None = None  # told each target's result (e.g. to keep a history)
+
+    def action_for(self, record_arguments: Mapping[str, Any]) -> str:
+        return self.action if isinstance(self.action, str) else self.action(record_arguments)
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,9 @@ class Failed:
 Result = JobResult | Failed
 
 
-def progress_entry(state: str, by: str, detail: str = "") -> Entry:
-    return {"state": state, "by": by, "at": datetime.now(UTC).isoformat(), "detail": detail}
+def progress_entry(state: str, by: str, detail: str = "", **extra: str) -> Entry:
+    entry = {"state": state, "by": by, "at": datetime.now(UTC).isoformat(), "detail": detail}
+    return {**entry, **{k: v for k, v in extra.items() if v}}
 
 
 def detail_of(result: Result) -> str:
@@ -149,22 +156,48 @@ async def _run_one(
         entry = progress_entry("running", who, line[:200])
         await show(services, await mark(services, card_id, spec, [target], entry))
 
+    given = claim.action.arguments
     try:
-        job = services.automation.job_for(spec.action, spec.arguments(target))
-        runner = services.automation.runner_for(spec.action)
+        action = spec.action_for(given)
+        job = services.automation.job_for(action, spec.arguments(target, given))
+        runner = services.automation.runner_for(action)
         result: Result = await runner.run(job, on_line)
     except CommandError as exc:
         result = Failed(str(exc))
     except Exception:
         log.exception("job for %s failed", target)
         result = Failed("the job could not be started")
-    entry = progress_entry("succeeded" if result.ok else "failed", who, detail_of(result))
+    entry = progress_entry(
+        "succeeded" if result.ok else "failed", who, detail_of(result), **_extra(result)
+    )
+    if spec.finished is not None:
+        await kept_trying(lambda: _tell(spec, services, claim, target, result), "a job's result")
 
-    async def record() -> CardRecord:
+    async def record_result() -> CardRecord:
         return await mark(services, card_id, spec, [target], entry)
 
-    await show(services, await kept_trying(record, f"the result for {target}"))
+    await show(services, await kept_trying(record_result, f"the result for {target}"))
     return result
+
+
+async def _tell(
+    spec: JobSpec, services: Services, claim: Claim, target: str, result: Result
+) -> None:
+    assert spec.finished is not None
+    await spec.finished(services, claim.action, target, result)
+
+
+def _extra(result: Result) -> dict[str, str]:
+    """What a card may show of a finished job besides its state: the link, the output tail."""
+    if isinstance(result, Failed):
+        return {}
+    url = getattr(result, "url", None) or ""
+    return {
+        "url": str(url),
+        "tail": result.output_tail[-1500:],
+        "duration": f"{result.duration_seconds:.0f}",
+        "status": result.status,
+    }
 
 
 async def _finish(

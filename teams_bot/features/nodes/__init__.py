@@ -32,14 +32,14 @@ RETRY_REBOOT = RetrySpec(VERB_NODE_REBOOT, _one_node)
 
 REBOOT_JOB = JobSpec(
     action=REBOOT,
-    arguments=lambda node: {"node": node},
+    arguments=lambda node, _record: {"node": node},
     lock=node_lock,
     mark=nodes_card.mark_nodes,
     retry=RETRY_REBOOT,
 )
 REBOOT_ALL_JOB = JobSpec(
     action=REBOOT,
-    arguments=lambda node: {"node": node},
+    arguments=lambda node, _record: {"node": node},
     lock=node_lock,
     mark=nodes_card.mark_nodes,
     group_member_verb=VERB_NODE_REBOOT,
@@ -47,7 +47,7 @@ REBOOT_ALL_JOB = JobSpec(
 )
 ROLLBACK_JOB = JobSpec(
     action=ROLLBACK,
-    arguments=lambda release: {"release": release},
+    arguments=lambda release, _record: {"release": release},
     lock=lambda release: f"release:{release}",
     mark=nodes_card.mark_rollback,
 )

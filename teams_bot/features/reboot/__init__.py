@@ -135,7 +135,7 @@ _RETRY = RetrySpec(VERB_REBOOT_RETRY, _one)
 def _job(group: bool) -> JobSpec:
     return JobSpec(
         action="reboot",
-        arguments=lambda node: {"node": node},
+        arguments=lambda node, _record: {"node": node},
         lock=lambda node: f"node:{node}",
         mark=mark,
         group_member_verb=VERB_REBOOT_RETRY if group else None,
