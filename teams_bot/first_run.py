@@ -27,7 +27,7 @@ CHECKOUT = Path(__file__).resolve().parent.parent
 TRIAL_POLICY = CHECKOUT / "infra" / "policy.trial.toml"
 EXAMPLE_CONFIG = CHECKOUT / "infra" / "config.example.toml"
 EXAMPLE_STATE_ENV = "OPSBOT_EXAMPLE_STATE"
-SECRET_FILE = "action-secret"
+SECRET_FILE = "action-secret"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)

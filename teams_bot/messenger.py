@@ -20,3 +20,7 @@ class Messenger(Protocol):
     ) -> None:
         """Replace the card in message `message_id` for everybody in the conversation."""
         ...
+
+    async def member_aad_id(self, conversation_id: str, teams_id: str) -> str:
+        """The Azure AD object id of a member of the conversation ("" when Teams does not say)."""
+        ...

@@ -204,6 +204,17 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         if _bot_among(teams_members_added, turn_context):
             await membership.welcome_once(self.services, turn_context)
 
+    async def on_teams_members_added_dispatch(  # type: ignore[override]
+        self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext
+    ) -> None:
+        """botbuilder looks each added member up in the roster and fails the turn when one is
+        not there yet (a 404); the welcome only needs to know whether the bot was added."""
+        try:
+            await super().on_teams_members_added_dispatch(members_added, team_info, turn_context)
+        except Exception as exc:
+            log.info("member lookup for added members failed (%s); using the accounts as sent", exc)
+            await self.on_teams_members_added(members_added, team_info, turn_context)
+
     async def on_teams_members_removed(  # type: ignore[override]
         self,
         teams_members_removed: list[ChannelAccount],

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from botbuilder.core import TurnContext
+from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import ConversationReference
 
 from teams_bot.bf.replies import card_message, to_activity
@@ -48,6 +49,24 @@ class TeamsMessenger:
 
         await self._adapter.continue_conversation(reference, send, self._app_id)
         return sent[0] if sent else ""
+
+    async def member_aad_id(self, conversation_id: str, teams_id: str) -> str:
+        reference = await self._reference(conversation_id)
+        if reference is None or not teams_id:
+            return ""
+        found: list[str] = []
+
+        async def look_up(context: TurnContext) -> None:
+            context.activity.channel_data = context.activity.channel_data or {}
+            try:
+                member = await TeamsInfo.get_member(context, teams_id)
+            except Exception as exc:  # not a member, or Teams would not say: the name stands
+                log.info("member lookup for %s in %s failed: %s", teams_id, conversation_id, exc)
+                return
+            found.append(str(getattr(member, "aad_object_id", "") or ""))
+
+        await self._adapter.continue_conversation(reference, look_up, self._app_id)
+        return found[0] if found else ""
 
     async def _reference(self, conversation_id: str) -> ConversationReference | None:
         stored = await self._conversations.get(conversation_id)

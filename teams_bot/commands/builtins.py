@@ -104,11 +104,11 @@ async def resolve_user(ctx: CommandContext, value: str) -> str:
 
 
 async def _looked_up(ctx: CommandContext, mention: MentionedUser) -> str:
-    lookup = getattr(ctx.services, "member_aad_id", None)  # (Where, Teams id) -> AAD id or ""
-    if lookup is None or not mention.teams_id:
+    """The Teams member lookup (the conversation's roster) through the bot layer."""
+    if not mention.teams_id:
         return ""
-    found = await lookup(ctx.where, mention.teams_id)
-    return str(found or "")
+    messenger = ctx.services.messenger
+    return str(await messenger.member_aad_id(ctx.where.conversation_id, mention.teams_id) or "")
 
 
 def format_record(record: AuditRecord) -> str:

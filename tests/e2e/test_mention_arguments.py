@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.botrunner import BotUnderTest, visible_text
 from tests.simulator import ALICE, User, mention_entity
 
@@ -58,10 +56,6 @@ async def test_plain_name_argument_still_works(bot: BotUnderTest) -> None:
     assert "Adele Smith" in text and "Adele Vance" not in text, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 item 6: needs a Teams member lookup hook (Services.member_aad_id) from bf/",
-)
 async def test_short_mention_without_an_aad_id_uses_the_member_lookup(bot: BotUnderTest) -> None:
     await seed_audit(bot)
     bot.sim.users.extend([ADELE, OTHER_ADELE])  # the connector's roster knows both
