@@ -16,6 +16,7 @@ from teams_bot.settings import Settings
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPSBOT_EXAMPLE_STATE", "")  # so the fixture restores it afterwards
     for name in list(os.environ):
         if name.startswith(("TEAMS_BOT_", "MicrosoftApp", "OPSBOT_")):
             monkeypatch.delenv(name, raising=False)
@@ -27,7 +28,7 @@ def test_nothing_configured_gets_the_trial_policy_example_config_and_a_kept_secr
     first = with_local_defaults(Settings(data_dir=tmp_path / "data", _env_file=None))
     settings = first.settings
     assert settings.policy_file == TRIAL_POLICY and settings.config_file == EXAMPLE_CONFIG
-    assert os.environ["OPSBOT_EXAMPLE_STATE"] == str((tmp_path / "data/example-state.json"))
+    assert os.environ["OPSBOT_EXAMPLE_STATE"] == str(tmp_path / "data/example-state.json")
     assert settings.action_secret is not None
     line = first.line() or ""
     assert str(TRIAL_POLICY) in line and str(EXAMPLE_CONFIG) in line, line
