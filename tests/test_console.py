@@ -96,7 +96,10 @@ def test_help_and_whoami_with_piped_input(tmp_path: Path) -> None:
     out = done.stdout
     assert done.returncode == 0, done.stderr
     assert "in a personal chat" in out
-    assert f'"{ADA.aad_object_id}" = ["admin"]' in out  # the hint to bind this person
+    # The hint to bind this person names a role this policy has (it has no "admin").
+    assert "(roles: viewer, operator, ops-lead)" in out
+    assert f'"{ADA.aad_object_id}" = ["ops-lead"]' in out
+    assert '"admin"' not in out
     assert "Ada Lovelace> help\nopsbot:\n  ChatOps commands\n" in out
     assert "  nodes failed\n" in out  # operator sees the nodes commands in help
     assert "Ada Lovelace> whoami\nopsbot:\n  Who am I\n" in out
@@ -121,13 +124,61 @@ def test_nodes_failed_then_press_reboot_by_number(tmp_path: Path) -> None:
     # The job's result arrives after the turn, as a proactive card update; at the end of
     # input the console lets running jobs finish, so it is printed before the exit.
     assert "  Rebooted by Ada Lovelace at " in out
-    assert "  [4] Reboot all failed (3)  [5] Rollback web-2026.11.20-3\n" in out
+    # Buttons keep their numbers for the life of the card: [1] is gone, the rest stay.
+    assert "  [5] Reboot all failed (3)  [6] Rollback web-2026.11.20-3\n" in out
     assert "Ada Lovelace> 7\n(no button [7] on the recent cards)\n" in out
     assert_no_json(out)
     nodes = json.loads((tmp_path / "nodes.json").read_text())
     states = {n["name"]: n["state"] for n in nodes.get("nodes", nodes)}
     assert states["web-07"] == "healthy"  # the example reboot script really ran
     assert states["web-11"] != "healthy"
+
+
+def test_typing_a_pressed_number_again_acts_on_nothing_else(tmp_path: Path) -> None:
+    done = run_console(tmp_path, "nodes failed\n1\n/wait 1\n1\n2\n")
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert out.count("(pressing [1] Reboot)") == 1
+    assert "Ada Lovelace> 1\n(button [1] is no longer on its card: it was pressed" in out
+    assert "Ada Lovelace> 2\n(pressing [2] Reboot)\n" in out
+    nodes = json.loads((tmp_path / "nodes.json").read_text())
+    states = {n["name"]: n["state"] for n in nodes.get("nodes", nodes)}
+    assert states["web-07"] == "healthy"  # [1]
+    assert states["web-11"] == "healthy"  # [2], still [2] after [1] was pressed
+    assert states["db-02"] != "healthy" and states["web-21"] != "healthy"  # [3], [4]: untouched
+
+
+@pytest.mark.parametrize("scope", [(), ("--channel",)])
+def test_commands_written_as_in_teams(tmp_path: Path, scope: tuple[str, ...]) -> None:
+    done = run_console(tmp_path, "@opsbot whoami\n<at>opsbot</at> version\n@OpsBot: help\n", *scope)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "Ada Lovelace> @opsbot whoami\nopsbot:\n  Who am I\n" in out
+    assert "Ada Lovelace> <at>opsbot</at> version\nopsbot: " in out
+    assert "Ada Lovelace> @OpsBot: help\nopsbot:\n  ChatOps commands\n" in out
+    assert "Did you mean" not in out and "Unknown command" not in out
+
+
+def test_role_hints_follow_the_policy_in_use(tmp_path: Path) -> None:
+    trial = run_console(
+        tmp_path, "", TEAMS_BOT_POLICY_FILE=str(ROOT / "infra" / "policy.trial.toml")
+    )
+    assert trial.returncode == 0, trial.stderr
+    assert f'"{ADA.aad_object_id}" = ["ops-lead"]' in trial.stdout
+    env = console_env(tmp_path)
+    del env["TEAMS_BOT_POLICY_FILE"]
+    bare = subprocess.run(
+        [*console_command(), "console"],
+        input="",
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bare.returncode == 0, bare.stderr
+    assert "TEAMS_BOT_POLICY_FILE is not set: everyone may run help, whoami, version" in bare.stdout
+    assert "[bindings.users]" not in bare.stdout
 
 
 def test_second_person_denies_with_a_reason_in_a_channel(tmp_path: Path) -> None:

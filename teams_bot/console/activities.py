@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -75,10 +76,20 @@ class ActivityFactory:
         digest = hashlib.sha256(f"{CONSOLE_BOT_APP_ID}|{person.teams_id}".encode()).hexdigest()
         return "a:1" + digest[:40]
 
+    def without_mention(self, text: str) -> tuple[str, bool]:
+        """The text without a leading mention of the bot typed as in Teams (`@opsbot help`,
+        `<at>opsbot</at> help`), and whether there was one."""
+        name = re.escape(self.bot_name)
+        mention = re.compile(rf"\s*(?:<at>\s*{name}\s*</at>|@{name}(?![\w-]))[\s,:]*", re.I)
+        found = mention.match(text)
+        return (text[found.end() :], True) if found else (text, False)
+
     def message(self, text: str, person: Person) -> dict[str, Any]:
-        """A typed message; in a channel it @mentions the bot, as Teams requires."""
+        """A typed message; in a channel it @mentions the bot, as Teams requires. A mention the
+        person typed becomes a real one (a tag and its entity), as Teams sends it."""
         activity = self._base("message", new_message_id(), person, None)
-        if self.scope == "channel":
+        text, mentioned = self.without_mention(text)
+        if self.scope == "channel" or mentioned:
             tag = f"<at>{self.bot_name}</at>"
             text = f"{tag} {text}"
             mention = {"type": "mention", "text": tag, "mentioned": self.bot_account}

@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from teams_bot.console.activities import CONSOLE_TENANT_ID, Person, is_uuid
+from teams_bot.console.hints import role_hint
 from teams_bot.console.render import Button
 from teams_bot.console.session import ConsoleSession
 from teams_bot.console.terminal import LineReader, Terminal
@@ -153,19 +154,14 @@ class Console:
     def banner(self) -> str:
         s = self.session
         where = "a team channel thread" if s.scope == "channel" else "a personal chat"
-        policy = s.settings.policy_file
-        roles = (
-            f"Roles come from {policy}."
-            if policy
-            else "TEAMS_BOT_POLICY_FILE is not set: everyone has the default roles."
-        )
+        policy_file = s.settings.policy_file
+        hint = role_hint(load_policy(policy_file), policy_file, s.person)
         return "\n".join(
             [
                 f"teams-bot console: you talk to {s.bot_name} in {where}, in this process "
                 "(local development mode, no Azure or Teams).",
                 self.whois(),
-                f"{roles} To give {s.person.name} roles, bind the AAD object id in the policy:",
-                f'  [bindings.users]\n  "{s.person.aad_object_id}" = ["admin"]',
+                *hint,
                 "Type `help` for the bot's commands, /help for the console's, /quit to leave.",
             ]
         )
@@ -226,6 +222,12 @@ class Console:
             self.terminal.emit(f"(no button [{number}] on the recent cards)")
             return
         view, button = found
+        if button is None:
+            self.terminal.emit(
+                f"(button [{number}] is no longer on its card: it was pressed, or no longer "
+                "applies; buttons keep their numbers, so type `/show` to see the ones left)"
+            )
+            return
         if button.kind == "open_url":
             self.terminal.emit(f"(open {button.url} in a browser)")
             return

@@ -6,6 +6,7 @@ card JSON ever reaches the output: unknown elements fall back to their `fallback
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -69,6 +70,34 @@ class RenderedCard:
         return next((b for b in self.buttons if b.number == number), None)
 
 
+class ButtonNumbers:
+    """Numbers that stay with their buttons for the life of a card (for one person's view): a
+    button keeps its number while the card changes around it, a new button gets the next one,
+    and a number once given is never given to another button."""
+
+    def __init__(self, first: int = 1) -> None:
+        self._first = first
+        self._next = first
+        self._by_key: dict[str, int] = {}
+
+    def number(self, key: str) -> int:
+        if key not in self._by_key:
+            self._by_key[key] = self._next
+            self._next += 1
+        return self._by_key[key]
+
+    def given(self, number: int) -> bool:
+        """Whether `number` was ever given on this card (even if its button is gone now)."""
+        return self._first <= number < self._next
+
+
+def button_key(kind: ButtonKind, verb: str, data: Mapping[str, Any], url: str, title: str) -> str:
+    """What makes a button the same button across updates: its signed id (in `data`), verb and
+    link; the title only when there is nothing else (a count in a title may change)."""
+    key: list[Any] = [kind, verb, dict(data), url]
+    return json.dumps(key if data or url else [*key, title], sort_keys=True, default=str)
+
+
 def markdown_text(text: str) -> str:
     """Teams markdown as plain text: escapes resolved, emphasis and code marks dropped."""
     return _MARKDOWN.sub(_plain, clean(text))
@@ -113,9 +142,12 @@ def button_line(buttons: Sequence[Button]) -> str:
     return "  ".join(parts)
 
 
-def render_card(card: Mapping[str, Any], first_number: int = 1) -> RenderedCard:
-    """An Adaptive Card as text; buttons are numbered from `first_number` in reading order."""
-    renderer = _Renderer(first_number, _inputs(card.get("body")))
+def render_card(
+    card: Mapping[str, Any], first_number: int = 1, numbers: ButtonNumbers | None = None
+) -> RenderedCard:
+    """An Adaptive Card as text; buttons are numbered from `first_number` in reading order, or
+    by `numbers` (kept across renderings of the same card)."""
+    renderer = _Renderer(numbers or ButtonNumbers(first_number), _inputs(card.get("body")))
     lines = renderer.elements(card.get("body"))
     actions = renderer.actions(card.get("actions"))
     if actions:
@@ -166,10 +198,11 @@ def _input(element: Mapping[str, Any]) -> CardInput:
 class _Renderer:
     """Walks one card; collects buttons as it meets them so numbers follow reading order."""
 
-    def __init__(self, first_number: int, inputs: list[CardInput]) -> None:
+    def __init__(self, numbers: ButtonNumbers, inputs: list[CardInput]) -> None:
         self.buttons: list[Button] = []
-        self._next = first_number
+        self._numbers = numbers
         self._inputs = tuple(inputs)
+        self._seen: set[str] = set()
 
     # -- elements -----------------------------------------------------------------------------
     def elements(self, elements: object) -> list[str]:
@@ -274,8 +307,13 @@ class _Renderer:
         return [b for action in inner for b in self._action(action, inputs, title, single)]
 
     def _add(self, title: str, kind: ButtonKind, **fields: Any) -> Button:
-        button = Button(self._next, title, kind, **fields)
-        self._next += 1
+        key = button_key(
+            kind, fields.get("verb", ""), fields.get("data", {}), fields.get("url", ""), title
+        )
+        while key in self._seen:  # the same button twice on one card: each gets a number
+            key += "+"
+        self._seen.add(key)
+        button = Button(self._numbers.number(key), title, kind, **fields)
         self.buttons.append(button)
         return button
 

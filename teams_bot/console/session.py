@@ -20,7 +20,14 @@ from aiohttp import web
 
 from teams_bot.console.activities import ActivityFactory, Person, Scope
 from teams_bot.console.connector import Delivery, LocalConnector
-from teams_bot.console.render import Button, RenderedCard, clean, markdown_text, render_card
+from teams_bot.console.render import (
+    Button,
+    ButtonNumbers,
+    RenderedCard,
+    clean,
+    markdown_text,
+    render_card,
+)
 from teams_bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,9 +48,19 @@ class CardView:
     card: dict[str, Any]
     own: dict[str, dict[str, Any]] = field(default_factory=dict)  # Teams id -> card
     shown: tuple[str, ...] = ()  # the rendering last printed, to skip invisible updates
+    numbers: dict[str, ButtonNumbers] = field(default_factory=dict)  # Teams id -> numbering
 
     def for_person(self, person: Person) -> dict[str, Any]:
         return self.own.get(person.teams_id, self.card)
+
+    def render(self, person: Person) -> RenderedCard:
+        """The card as `person` sees it; their buttons keep their numbers across updates."""
+        numbers = self.numbers.setdefault(person.teams_id, ButtonNumbers())
+        return render_card(self.for_person(person), numbers=numbers)
+
+    def gave(self, person: Person, number: int) -> bool:
+        numbers = self.numbers.get(person.teams_id)
+        return numbers is not None and numbers.given(number)
 
     def refreshes_for(self, person: Person) -> bool:
         """Teams asks the bot for a personal view when the card's refresh names this person."""
@@ -115,10 +132,15 @@ class ConsoleSession:
         if status >= 300:
             self._problem(status, body)
 
-    def find_button(self, number: int) -> tuple[CardView, Button] | None:
-        """Button `number` on the most recent card (as this person sees it) that has one."""
+    def find_button(self, number: int) -> tuple[CardView, Button | None] | None:
+        """Button `number` on the most recent card (as this person sees it) that gave that
+        number; (card, None) when its button is gone (pressed, or no longer applies), so a
+        number never reaches a button on another card. None: no card ever showed it."""
         for view in reversed(self.cards.values()):
-            button = render_card(view.for_person(self.person)).button(number)
+            if view.gave(self.person, number):
+                return view, view.render(self.person).button(number)
+        for view in reversed(self.cards.values()):
+            button = view.render(self.person).button(number)
             if button is not None:
                 return view, button
         return None
@@ -143,7 +165,7 @@ class ConsoleSession:
         for view in reversed(self.cards.values()):
             if view.refreshes_for(self.person) and self.person.teams_id not in view.own:
                 await self._refresh(view)
-            rendered = render_card(view.for_person(self.person))
+            rendered = view.render(self.person)
             if rendered.buttons:
                 self._show_card(f"(latest card, as {self.person.name} sees it)", rendered)
                 return True
@@ -263,7 +285,7 @@ class ConsoleSession:
 
     def _show_view(self, view: CardView, title: str) -> None:
         """The card as the current person sees it, unless that is what was shown last."""
-        rendered = render_card(view.for_person(self.person))
+        rendered = view.render(self.person)
         if rendered.lines != view.shown:
             view.shown = rendered.lines
             self._show_card(title, rendered)
