@@ -24,7 +24,7 @@ from collections.abc import Iterable, MutableMapping
 log = logging.getLogger(__name__)
 
 _PR_SET_DUMPABLE = 4
-_MIN_SECRET_CHARS = 6
+_MIN_SECRET_CHARS = 12  # a shorter value could match ordinary variables (PATH, hosts)
 
 
 def scrub_environment(

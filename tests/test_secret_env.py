@@ -122,6 +122,12 @@ def test_scrub_environment_on_a_mapping_matches_names_and_values() -> None:
     assert sorted(removed) == ["MICROSOFTAPPPASSWORD", "OTHER"] and environ == {"PATH": "/bin"}
 
 
+def test_a_short_secret_value_does_not_remove_ordinary_variables() -> None:
+    environ = {"PATH": "/usr/lib/postgresql/bin:/bin", "PGHOST": "postgres-1"}
+    assert scrub_environment(["TEAMS_BOT_DATABASE_URL"], ["postgres"], environ) == []
+    assert environ["PATH"] == "/usr/lib/postgresql/bin:/bin"
+
+
 def _settings(**values: object) -> Settings:
     base: dict[str, object] = {
         "MicrosoftAppId": "00000000-0000-0000-0000-000000000001",

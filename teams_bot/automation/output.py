@@ -27,7 +27,7 @@ _ANSI = re.compile(
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 PROGRESS_LINE_CHARS = 300
 MASK = "********"
-_MIN_SECRET_CHARS = 6  # shorter values would mask ordinary words
+_MIN_SECRET_CHARS = 8  # shorter values would mask ordinary words
 _known_secrets: tuple[str, ...] = ()
 
 
