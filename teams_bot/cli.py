@@ -13,8 +13,14 @@ from teams_bot.console import main as console_command
 from teams_bot.hosts import is_loopback
 from teams_bot.logs import configure_logging
 from teams_bot.manifest import command as manifest_command
-from teams_bot.policy import PolicyError, load_policy
-from teams_bot.settings import Settings, SettingsError, effective_settings, load_settings
+from teams_bot.settings import (
+    Settings,
+    SettingsError,
+    effective_settings,
+    load_settings,
+    protect_secrets,
+)
+from teams_bot.startup import StartupError, prepare
 
 log = logging.getLogger("teams_bot")
 
@@ -37,7 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without MicrosoftAppId, still bind a non-loopback address (anyone can talk to it)",
     )
-    sub.add_parser("check-config", help="print the effective settings (secrets hidden)")
+    check = sub.add_parser(
+        "check-config", help="print the effective settings (secrets hidden), check the files"
+    )
+    check.add_argument(
+        "--online", action="store_true", help="also fetch the bot's own token (checks the password)"
+    )
     audit = sub.add_parser("audit", help="show recent audit records")
     audit.add_argument("--user", help="AAD object id, or part of a display name")
     audit.add_argument("--last", type=int, default=20, help="how many records (default 20)")
@@ -80,15 +91,36 @@ def _secrets(settings: Settings) -> list[str]:
 
 
 def _check_config(settings: Settings, args: argparse.Namespace) -> int:
-    for name, value in effective_settings(settings).items():
-        print(f"{name} = {value}")
+    """The effective settings (secrets hidden), then policy and config loaded and checked."""
     try:
-        load_policy(settings.policy_file)
-    except PolicyError as exc:
-        print(f"teams-bot: configuration error: TEAMS_BOT_POLICY_FILE: {exc}", file=sys.stderr)
+        prepared = prepare(settings)
+    except StartupError as exc:
+        print(f"teams-bot: configuration error: {exc}", file=sys.stderr)
         return 2
+    for name, value in effective_settings(prepared.settings).items():
+        print(f"{name} = {value}")
     mode = "authenticated" if settings.auth_enabled else "LOCAL DEVELOPMENT (no token checks)"
     print(f"# mode: {mode}")
+    for line in prepared.notes:
+        print(f"# {line}")
+    for line in prepared.warnings:
+        print(f"# WARNING: {line}")
+    if args.online:
+        return _check_online(prepared.settings)
+    return 0
+
+
+def _check_online(settings: Settings) -> int:
+    """Fetch the bot's own token now, as its replies will (a wrong password shows here)."""
+    from teams_bot.bf.auth import GuardedAuthentication
+    from teams_bot.bf.credentials import OutboundCredentialError, check_outbound_token
+
+    try:
+        claims = asyncio.run(check_outbound_token(GuardedAuthentication(settings)))
+    except OutboundCredentialError as exc:
+        print(f"teams-bot: the bot cannot get its own token: {exc}", file=sys.stderr)
+        return 2
+    print(f"# online: token for {claims.get('appid', 'no app id (local mode)')} fetched")
     return 0
 
 
@@ -111,11 +143,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
             "LOCAL DEVELOPMENT MODE: MicrosoftAppId is not set, inbound tokens are NOT checked%s",
             " and the bot listens on a non-loopback address" if not is_loopback(host) else "",
         )
-    try:
-        load_policy(settings.policy_file)
-    except PolicyError as exc:
-        print(f"teams-bot: configuration error: TEAMS_BOT_POLICY_FILE: {exc}", file=sys.stderr)
-        return 2
     from teams_bot import workers
 
     try:  # bind first: a taken port is one clear line, before migrations or workers start
@@ -123,6 +150,13 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(workers.bind_error(host, port, exc), file=sys.stderr)
         return 2
+    try:  # then every file once, before anything is created or migrated
+        prepared = prepare(settings)
+    except StartupError as exc:
+        sock.close()
+        print(f"teams-bot: configuration error: {exc}", file=sys.stderr)
+        return 2
+    settings = prepared.settings
     log.info(
         "teams-bot %s listening on http://%s:%s/api/messages (%d worker process(es))",
         __version__,
@@ -130,9 +164,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port,
         args.workers,
     )
-    if args.workers > 1:
+    for line in prepared.notes:
+        log.info("%s", line)
+    for line in prepared.warnings:
+        log.warning("%s", line)
+    secrets = _secrets(settings)
+    configure_logging(settings.log_level, settings.log_format, secrets)  # a generated key too
+    protect_secrets(settings)  # out of the environment jobs could read; masked in job output
+    if args.workers > 1:  # the workers get the settings object, not the environment
         sock.close()  # each worker listens on its own socket sharing the port (SO_REUSEPORT)
-        return workers.run_many(settings, host, port, args.workers, _secrets(settings))
+        return workers.run_many(settings, host, port, args.workers, secrets)
     workers.run_one(settings, sock)
     return 0
 
@@ -140,14 +181,19 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from teams_bot.commands.builtins import format_record
     from teams_bot.storage.audit import AuditLog
-    from teams_bot.storage.db import Database
+    from teams_bot.storage.db import SQLITE_FILE, Database
 
-    async def show() -> int:
-        db = await Database.connect(
-            settings.resolved_database_url(), schema=settings.database_schema
+    if settings.database_url is None and not (settings.data_dir / SQLITE_FILE).is_file():
+        print(
+            f"no audit records: no database at {settings.data_dir.resolve()} yet", file=sys.stderr
         )
+        return 0
+
+    async def show() -> int:  # read only: no migration, nothing created
+        url = settings.database_url.get_secret_value() if settings.database_url else ""
+        url = url or f"sqlite+aiosqlite:///{(settings.data_dir / SQLITE_FILE).resolve()}"
+        db = await Database.connect(url, schema=settings.database_schema)
         try:
-            await db.migrate()
             records = await AuditLog(db).query(user=args.user, last=args.last)
         finally:
             await db.close()

@@ -118,3 +118,5 @@ def configure_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None
     root.setLevel(level)
     # aiohttp's access log is one line per request; keep it, but at INFO only when asked.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # alembic announces its plugins on import: noise for every command that touches storage
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

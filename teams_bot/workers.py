@@ -20,7 +20,7 @@ from types import FrameType
 from aiohttp import web
 
 from teams_bot.logs import configure_logging
-from teams_bot.settings import Settings
+from teams_bot.settings import Settings, protect_secrets
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ def run_one(settings: Settings, sock: socket.socket) -> None:
 
 def _worker(settings: Settings, host: str, port: int, secrets: Sequence[str]) -> None:
     configure_logging(settings.log_level, settings.log_format, secrets)
+    protect_secrets(settings)  # out of the environment its jobs could read
     try:
         sock = bind(host, port, reuse_port=True)
     except OSError as exc:

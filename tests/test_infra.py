@@ -29,7 +29,7 @@ DOCKERFILE = (INFRA / "Dockerfile").read_text(encoding="utf-8")
 README = (INFRA / "README.md").read_text(encoding="utf-8")
 
 # The README's install step; the image must install the package exactly this way.
-INSTALL_COMMAND = "pip install ."
+INSTALL_COMMAND = "pip install -c constraints.txt ."  # pinned, as the image installs
 
 # Built-in role definition ids, as Microsoft's "Azure built-in roles" pages list them
 # (Containers: AcrPull; Security: Key Vault Secrets User / Officer).
@@ -193,6 +193,7 @@ def test_readme_install_step_is_the_one_the_image_uses() -> None:
     if not readme.is_file():
         pytest.skip("README.md not written yet")
     assert INSTALL_COMMAND in readme.read_text(encoding="utf-8")
+    assert INSTALL_COMMAND in DOCKERFILE.read_text(encoding="utf-8")
 
 
 def test_dockerfile_is_slim_non_root_authenticated_and_health_checked() -> None:
