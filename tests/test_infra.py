@@ -193,7 +193,7 @@ def test_readme_install_step_is_the_one_the_image_uses() -> None:
     if not readme.is_file():
         pytest.skip("README.md not written yet")
     assert INSTALL_COMMAND in readme.read_text(encoding="utf-8")
-    assert INSTALL_COMMAND in DOCKERFILE.read_text(encoding="utf-8")
+    assert INSTALL_COMMAND in (REPO / "infra" / "Dockerfile").read_text(encoding="utf-8")
 
 
 def test_dockerfile_is_slim_non_root_authenticated_and_health_checked() -> None:
