@@ -50,6 +50,7 @@ def max_in_window(times: list[float], seconds: float) -> int:
 async def drain(worker: DeliveryWorker, clock: FakeClock, until: float = 4000.0) -> None:
     while clock.monotonic() < until:
         wait = await worker.step()
+        await worker.settle()
         if wait == 0.0:
             continue
         if not await worker._store.due(clock.now() + timedelta(days=1), 1):

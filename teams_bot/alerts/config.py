@@ -31,8 +31,16 @@ AUTHS = ("bearer", "hmac")
 MIN_SECRET = 16
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_KEYS = ("kind", "auth", "secret_env", "api_url", "tenant", "node_labels", "release_labels",
-         "team_labels")
+_KEYS = (
+    "kind",
+    "auth",
+    "secret_env",
+    "api_url",
+    "tenant",
+    "node_labels",
+    "release_labels",
+    "team_labels",
+)
 
 
 @dataclass(frozen=True)
@@ -92,20 +100,28 @@ def _source(path: Path | None, name: str, spec: object, env: Mapping[str, str]) 
         raise ConfigError(path, f"{key}.secret_env", "must be an environment variable name")
     secret = env.get(secret_env, "")
     if len(secret) < MIN_SECRET:
-        raise ConfigError(path, f"{key}.secret_env",
-                          f"${secret_env} must be set to a secret of at least {MIN_SECRET} "
-                          "characters")
+        raise ConfigError(
+            path,
+            f"{key}.secret_env",
+            f"${secret_env} must be set to a secret of at least {MIN_SECRET} characters",
+        )
     return AlertSource(
-        name=name, kind=kind, auth=auth, secret=secret, secret_env=secret_env,
-        api_url=_url(path, key, spec), tenant_id=_string(path, key, spec, "tenant"),
+        name=name,
+        kind=kind,
+        auth=auth,
+        secret=secret,
+        secret_env=secret_env,
+        api_url=_url(path, key, spec),
+        tenant_id=_string(path, key, spec, "tenant"),
         node_labels=_labels(path, key, spec, "node_labels", ("node", "instance")),
         release_labels=_labels(path, key, spec, "release_labels", ("release",)),
         team_labels=_labels(path, key, spec, "team_labels", ("team",)),
     )
 
 
-def _string(path: Path | None, key: str, spec: dict[str, Any], name: str,
-            *, required: bool = False) -> str:
+def _string(
+    path: Path | None, key: str, spec: dict[str, Any], name: str, *, required: bool = False
+) -> str:
     value = spec.get(name, "")
     if not isinstance(value, str):
         raise ConfigError(path, f"{key}.{name}", "must be a string")
@@ -114,8 +130,9 @@ def _string(path: Path | None, key: str, spec: dict[str, Any], name: str,
     return value
 
 
-def _choice(path: Path | None, key: str, spec: dict[str, Any], name: str,
-            choices: tuple[str, ...]) -> str:
+def _choice(
+    path: Path | None, key: str, spec: dict[str, Any], name: str, choices: tuple[str, ...]
+) -> str:
     value = _string(path, key, spec, name, required=True)
     if value not in choices:
         raise ConfigError(path, f"{key}.{name}", f"must be one of {', '.join(choices)}")
@@ -131,8 +148,9 @@ def _url(path: Path | None, key: str, spec: dict[str, Any]) -> str:
     return url.rstrip("/")
 
 
-def _labels(path: Path | None, key: str, spec: dict[str, Any], name: str,
-            default: tuple[str, ...]) -> tuple[str, ...]:
+def _labels(
+    path: Path | None, key: str, spec: dict[str, Any], name: str, default: tuple[str, ...]
+) -> tuple[str, ...]:
     value = spec.get(name, list(default))
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(path, f"{key}.{name}", "must be a list of label names")

@@ -63,8 +63,11 @@ def alerts_handler(
         if body is None:
             return _error(413, f"body larger than {MAX_BODY} bytes")
         if not authorised(source, request.headers, body, clock()):
-            log.warning("alerts: refused a notification for source %s from %s: bad credentials",
-                        source.name, request.remote)
+            log.warning(
+                "alerts: refused a notification for source %s from %s: bad credentials",
+                source.name,
+                request.remote,
+            )
             return _error(401, "missing or wrong credentials")
         try:
             result = await ingest_body(store, source, body)
@@ -72,11 +75,13 @@ def alerts_handler(
             return _error(400, f"invalid payload: {exc}", field=exc.field)
         if on_accepted is not None and not result.duplicate:
             on_accepted(result)
-        return web.json_response({
-            "status": "duplicate" if result.duplicate else "accepted",
-            "group": result.group.id if result.group else None,
-            "deliveries": result.deliveries,
-        })
+        return web.json_response(
+            {
+                "status": "duplicate" if result.duplicate else "accepted",
+                "group": result.group.id if result.group else None,
+                "deliveries": result.deliveries,
+            }
+        )
 
     return handle
 

@@ -45,7 +45,7 @@ def parse_json(body: bytes) -> dict[str, Any]:
 
 def parse_alertmanager(source: str, data: dict[str, Any]) -> Notification:
     if str(data.get("version", "")) != "4":
-        raise PayloadError("version", "must be \"4\" (Alertmanager webhook format)")
+        raise PayloadError("version", 'must be "4" (Alertmanager webhook format)')
     raw_alerts = data.get("alerts")
     if not isinstance(raw_alerts, list) or not raw_alerts:
         raise PayloadError("alerts", "must be a non-empty list")
@@ -99,8 +99,14 @@ def parse_generic(source: str, data: dict[str, Any]) -> Notification:
         starts_at=_timestamp(data, "starts_at", ""),
         generator_url=_text(data, "url"),
     )
-    return Notification(source=source, group_key=dedup_key, status=status, alerts=(alert,),
-                        common_labels=labels, title=title)
+    return Notification(
+        source=source,
+        group_key=dedup_key,
+        status=status,
+        alerts=(alert,),
+        common_labels=labels,
+        title=title,
+    )
 
 
 def _name(where: str, key: str) -> str:

@@ -24,8 +24,10 @@ class Targets:
 def targets(alert: Alert, source: AlertSource | None) -> Targets:
     if source is None:
         return Targets()
-    return Targets(source.first_label(alert.labels, source.node_labels),
-                   source.first_label(alert.labels, source.release_labels))
+    return Targets(
+        source.first_label(alert.labels, source.node_labels),
+        source.first_label(alert.labels, source.release_labels),
+    )
 
 
 def title_of(group: AlertGroup) -> str:

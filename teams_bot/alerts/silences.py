@@ -45,8 +45,12 @@ class AlertmanagerClient:
         self._base = base_url.rstrip("/") + "/api/v2"
 
     async def create_silence(
-        self, labels: Mapping[str, str], starts_at: datetime, ends_at: datetime,
-        created_by: str, comment: str,
+        self,
+        labels: Mapping[str, str],
+        starts_at: datetime,
+        ends_at: datetime,
+        created_by: str,
+        comment: str,
     ) -> str:
         """A new silence; its id."""
         if not labels:

@@ -76,9 +76,14 @@ def merge(previous: AlertGroup | None, new: Notification, now: datetime) -> Aler
 def _fresh(gid: str, new: Notification, now: datetime, episode: int) -> AlertGroup:
     starts = [a.starts_at for a in new.alerts if a.starts_at]
     return AlertGroup(
-        id=gid, source=new.source, group_key=new.group_key, status=new.status,
-        severity=new.severity, notification=replace(new, alerts=_capped(list(new.alerts))),
-        first_seen_at=min([*starts, now]), updated_at=now,
+        id=gid,
+        source=new.source,
+        group_key=new.group_key,
+        status=new.status,
+        severity=new.severity,
+        notification=replace(new, alerts=_capped(list(new.alerts))),
+        first_seen_at=min([*starts, now]),
+        updated_at=now,
         resolved_at=_resolved_at(new, now) if new.status == "resolved" else None,
         episode=episode,
     )
@@ -109,22 +114,31 @@ def _age_key(alert: Alert) -> tuple[bool, float]:
 
 def to_json(n: Notification) -> dict[str, Any]:
     return {
-        "source": n.source, "groupKey": n.group_key, "status": n.status,
-        "receiver": n.receiver, "groupLabels": n.group_labels, "commonLabels": n.common_labels,
-        "commonAnnotations": n.common_annotations, "externalURL": n.external_url,
-        "truncatedAlerts": n.truncated_alerts, "title": n.title,
+        "source": n.source,
+        "groupKey": n.group_key,
+        "status": n.status,
+        "receiver": n.receiver,
+        "groupLabels": n.group_labels,
+        "commonLabels": n.common_labels,
+        "commonAnnotations": n.common_annotations,
+        "externalURL": n.external_url,
+        "truncatedAlerts": n.truncated_alerts,
+        "title": n.title,
         "alerts": [a.to_json() for a in n.alerts],
     }
 
 
 def from_json(data: dict[str, Any]) -> Notification:
     return Notification(
-        source=data["source"], group_key=data["groupKey"],
+        source=data["source"],
+        group_key=data["groupKey"],
         status="resolved" if data["status"] == "resolved" else "firing",
         alerts=tuple(Alert.from_json(a) for a in data["alerts"]),
-        receiver=data.get("receiver", ""), group_labels=data.get("groupLabels", {}),
+        receiver=data.get("receiver", ""),
+        group_labels=data.get("groupLabels", {}),
         common_labels=data.get("commonLabels", {}),
         common_annotations=data.get("commonAnnotations", {}),
         external_url=data.get("externalURL", ""),
-        truncated_alerts=int(data.get("truncatedAlerts", 0)), title=data.get("title", ""),
+        truncated_alerts=int(data.get("truncatedAlerts", 0)),
+        title=data.get("title", ""),
     )

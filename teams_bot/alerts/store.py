@@ -32,6 +32,7 @@ from teams_bot.alerts.subscriptions import AlertFilter, Subscription
 from teams_bot.alerts.tables import alert_groups, alert_notifications, alert_subscriptions
 from teams_bot.outbox import NewDelivery, OutboxStore
 from teams_bot.outbox.tables import outbox
+from teams_bot.outbox.writes import writing
 from teams_bot.storage.db import Database
 from teams_bot.storage.upsert import insert_for
 
@@ -55,7 +56,9 @@ def payload_for(group: AlertGroup) -> dict[str, Any]:
 
 class AlertStore:
     def __init__(
-        self, db: Database, outbox_store: OutboxStore,
+        self,
+        db: Database,
+        outbox_store: OutboxStore,
         sources: Mapping[str, AlertSource] | None = None,
     ) -> None:
         self._db = db
@@ -63,7 +66,7 @@ class AlertStore:
         self._sources = sources or {}
 
     async def ingest(self, notification: Notification, now: datetime) -> Ingested:
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             if not await self._first_time(conn, notification, now):
                 return Ingested(duplicate=True, group=None)
             previous = await self._locked_group(conn, notification, now)
@@ -80,11 +83,13 @@ class AlertStore:
 
     async def firing_for(self, conversation_id: str, tenant_id: str) -> list[AlertGroup]:
         """Firing groups that this conversation's active subscriptions receive."""
-        subs = [x for x in await self.subscriptions(conversation_id, tenant_id)
-                if x.state == "active"]
+        subs = [
+            x for x in await self.subscriptions(conversation_id, tenant_id) if x.state == "active"
+        ]
         async with self._db.engine.connect() as conn:
             rows = await conn.execute(
-                select(alert_groups).where(g.status == "firing").order_by(g.first_seen_at))
+                select(alert_groups).where(g.status == "firing").order_by(g.first_seen_at)
+            )
             groups = [_group(r) for r in rows.mappings()]
         return [grp for grp in groups if any(self._receives(x, grp.notification) for x in subs)]
 
@@ -94,15 +99,20 @@ class AlertStore:
         """Record the first acknowledgement and refresh the card everywhere; None if the
         group is unknown or was already acknowledged (the current state stays)."""
         return await self._change(
-            group_id, now,
-            lambda grp: None if grp.acked_by else replace(
-                grp, acked_by=by, acked_by_name=name, acked_at=now),
+            group_id,
+            now,
+            lambda grp: (
+                None
+                if grp.acked_by
+                else replace(grp, acked_by=by, acked_by_name=name, acked_at=now)
+            ),
         )
 
     async def set_silence(
         self, group_id: str, fingerprint: str, silence_id: str, now: datetime
     ) -> AlertGroup | None:
         """Note (or with "" forget) the bot's silence of one alert, and refresh the card."""
+
         def change(grp: AlertGroup) -> AlertGroup | None:
             silences = {k: v for k, v in grp.silences.items() if k != fingerprint}
             if silence_id:
@@ -112,34 +122,60 @@ class AlertStore:
         return await self._change(group_id, now, change)
 
     async def subscribe(
-        self, tenant_id: str, conversation_id: str, alert_filter: AlertFilter, by: str,
-        name: str, now: datetime,
+        self,
+        tenant_id: str,
+        conversation_id: str,
+        alert_filter: AlertFilter,
+        by: str,
+        name: str,
+        now: datetime,
     ) -> Subscription:
         sub = Subscription(
-            id="".join(secrets.choice(_ID_ALPHABET) for _ in range(6)), tenant_id=tenant_id,
-            conversation_id=conversation_id, filter=alert_filter, created_by=by,
-            created_by_name=name, created_at=now,
+            id="".join(secrets.choice(_ID_ALPHABET) for _ in range(6)),
+            tenant_id=tenant_id,
+            conversation_id=conversation_id,
+            filter=alert_filter,
+            created_by=by,
+            created_by_name=name,
+            created_at=now,
         )
-        async with self._db.engine.begin() as conn:
-            await conn.execute(alert_subscriptions.insert().values(
-                id=sub.id, tenant_id=tenant_id, conversation_id=conversation_id,
-                source=alert_filter.source, min_severity=alert_filter.min_severity,
-                labels=alert_filter.labels, created_by=by, created_by_name=name,
-                created_at=now, state="active", disabled_reason="", disabled_at=None))
+        async with writing(self._db), self._db.engine.begin() as conn:
+            await conn.execute(
+                alert_subscriptions.insert().values(
+                    id=sub.id,
+                    tenant_id=tenant_id,
+                    conversation_id=conversation_id,
+                    source=alert_filter.source,
+                    min_severity=alert_filter.min_severity,
+                    labels=alert_filter.labels,
+                    created_by=by,
+                    created_by_name=name,
+                    created_at=now,
+                    state="active",
+                    disabled_reason="",
+                    disabled_at=None,
+                )
+            )
         return sub
 
     async def unsubscribe(self, sub_id: str, tenant_id: str, conversation_id: str) -> bool:
         """Remove a subscription of this conversation (ids of others are not found)."""
-        async with self._db.engine.begin() as conn:
-            result = await conn.execute(alert_subscriptions.delete().where(
-                s.id == sub_id.upper(), s.tenant_id == tenant_id,
-                s.conversation_id == conversation_id))
+        async with writing(self._db), self._db.engine.begin() as conn:
+            result = await conn.execute(
+                alert_subscriptions.delete().where(
+                    s.id == sub_id.upper(),
+                    s.tenant_id == tenant_id,
+                    s.conversation_id == conversation_id,
+                )
+            )
             return bool(result.rowcount)
 
     async def subscriptions(self, conversation_id: str, tenant_id: str) -> list[Subscription]:
-        stmt = select(alert_subscriptions).where(
-            s.conversation_id == conversation_id, s.tenant_id == tenant_id
-        ).order_by(s.created_at, s.id)
+        stmt = (
+            select(alert_subscriptions)
+            .where(s.conversation_id == conversation_id, s.tenant_id == tenant_id)
+            .order_by(s.created_at, s.id)
+        )
         async with self._db.engine.connect() as conn:
             return [_subscription(r) for r in (await conn.execute(stmt)).mappings()]
 
@@ -147,12 +183,13 @@ class AlertStore:
         self, conversation_id: str, reason: str, now: datetime
     ) -> list[str]:
         """The bot was removed there: its active subscriptions stop (ids returned, to audit)."""
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             result = await conn.execute(
                 update(alert_subscriptions)
                 .where(s.conversation_id == conversation_id, s.state == "active")
                 .values(state="disabled", disabled_reason=reason[:500], disabled_at=now)
-                .returning(s.id))
+                .returning(s.id)
+            )
             ids = sorted(row[0] for row in result)
         if ids:
             log.warning("alert subscriptions %s disabled: %s", ", ".join(ids), reason)
@@ -161,16 +198,21 @@ class AlertStore:
     async def conversations_with(self, group: AlertGroup) -> list[tuple[str, str]]:
         """(conversation, tenant) pairs that have (or are getting) this group's card."""
         stmt = select(distinct(outbox.c.conversation_id), outbox.c.tenant_id).where(
-            outbox.c.coalesce_key == group.coalesce_key, outbox.c.state != "disabled")
+            outbox.c.coalesce_key == group.coalesce_key, outbox.c.state != "disabled"
+        )
         async with self._db.engine.connect() as conn:
             return sorted((str(a), str(b)) for a, b in await conn.execute(stmt))
 
     async def _first_time(self, conn: AsyncConnection, n: Notification, now: datetime) -> bool:
         stmt = insert_for(self._db.dialect, alert_notifications).values(
-            id=notification_id(n), source=n.source, group_id=group_id(n.source, n.group_key),
-            received_at=now)
-        result = await conn.execute(stmt.on_conflict_do_nothing().returning(
-            alert_notifications.c.id))
+            id=notification_id(n),
+            source=n.source,
+            group_id=group_id(n.source, n.group_key),
+            received_at=now,
+        )
+        result = await conn.execute(
+            stmt.on_conflict_do_nothing().returning(alert_notifications.c.id)
+        )
         return result.first() is not None
 
     async def _locked_group(
@@ -180,23 +222,42 @@ class AlertStore:
         skeleton = _row(merge(None, n, now))
         stmt = insert_for(self._db.dialect, alert_groups).values({**skeleton, "status": "new"})
         await conn.execute(stmt.on_conflict_do_nothing())
-        row = (await conn.execute(
-            select(alert_groups).where(g.id == skeleton["id"]).with_for_update()
-        )).mappings().one()
+        row = (
+            (
+                await conn.execute(
+                    select(alert_groups).where(g.id == skeleton["id"]).with_for_update()
+                )
+            )
+            .mappings()
+            .one()
+        )
         return None if row["status"] == "new" else _group(row)
 
     async def _enqueue_cards(self, conn: AsyncConnection, group: AlertGroup, now: datetime) -> int:
-        targets = {(x.conversation_id, x.tenant_id): x.id
-                   for x in await self._matching(conn, group.notification)}
+        targets = {
+            (x.conversation_id, x.tenant_id): x.id
+            for x in await self._matching(conn, group.notification)
+        }
         carded = await conn.execute(
             select(outbox.c.conversation_id, outbox.c.tenant_id, outbox.c.origin).where(
-                outbox.c.coalesce_key == group.coalesce_key, outbox.c.state != "disabled"))
+                outbox.c.coalesce_key == group.coalesce_key, outbox.c.state != "disabled"
+            )
+        )
         for conversation_id, tenant_id, origin in carded:
             targets.setdefault((conversation_id, tenant_id), origin.removeprefix(ORIGIN))
         for (conversation_id, tenant_id), sub_id in sorted(targets.items()):
-            await self._outbox.enqueue_in(conn, NewDelivery(
-                conversation_id, tenant_id, payload_for(group), kind="update",
-                coalesce_key=group.coalesce_key, origin=f"{ORIGIN}{sub_id}"), now)
+            await self._outbox.enqueue_in(
+                conn,
+                NewDelivery(
+                    conversation_id,
+                    tenant_id,
+                    payload_for(group),
+                    kind="update",
+                    coalesce_key=group.coalesce_key,
+                    origin=f"{ORIGIN}{sub_id}",
+                ),
+                now,
+            )
         return len(targets)
 
     async def _matching(self, conn: AsyncConnection, n: Notification) -> list[Subscription]:
@@ -211,10 +272,12 @@ class AlertStore:
         return sub.filter.matches(n)
 
     async def _change(self, group_id: str, now: datetime, change: Any) -> AlertGroup | None:
-        async with self._db.engine.begin() as conn:
-            row = (await conn.execute(
-                select(alert_groups).where(g.id == group_id).with_for_update()
-            )).mappings().first()
+        async with writing(self._db), self._db.engine.begin() as conn:
+            row = (
+                (await conn.execute(select(alert_groups).where(g.id == group_id).with_for_update()))
+                .mappings()
+                .first()
+            )
             if row is None or row["status"] == "new":
                 return None
             changed = change(_group(row))
@@ -228,12 +291,18 @@ class AlertStore:
 
 def _row(group: AlertGroup) -> dict[str, Any]:
     return {
-        "id": group.id, "source": group.source, "group_key": group.group_key,
-        "status": group.status, "severity": group.severity,
+        "id": group.id,
+        "source": group.source,
+        "group_key": group.group_key,
+        "status": group.status,
+        "severity": group.severity,
         "data": {"notification": to_json(group.notification), "episode": group.episode},
-        "first_seen_at": group.first_seen_at, "updated_at": group.updated_at,
-        "resolved_at": group.resolved_at, "acked_by": group.acked_by,
-        "acked_by_name": group.acked_by_name, "acked_at": group.acked_at,
+        "first_seen_at": group.first_seen_at,
+        "updated_at": group.updated_at,
+        "resolved_at": group.resolved_at,
+        "acked_by": group.acked_by,
+        "acked_by_name": group.acked_by_name,
+        "acked_at": group.acked_at,
         "silences": group.silences,
     }
 
@@ -241,20 +310,34 @@ def _row(group: AlertGroup) -> dict[str, Any]:
 def _group(row: Any) -> AlertGroup:
     data = row["data"]
     return AlertGroup(
-        id=row["id"], source=row["source"], group_key=row["group_key"], status=row["status"],
-        severity=row["severity"], notification=from_json(data["notification"]),
-        first_seen_at=row["first_seen_at"], updated_at=row["updated_at"],
-        resolved_at=row["resolved_at"], acked_by=row["acked_by"],
-        acked_by_name=row["acked_by_name"], acked_at=row["acked_at"],
-        silences=dict(row["silences"] or {}), episode=int(data.get("episode", 1)),
+        id=row["id"],
+        source=row["source"],
+        group_key=row["group_key"],
+        status=row["status"],
+        severity=row["severity"],
+        notification=from_json(data["notification"]),
+        first_seen_at=row["first_seen_at"],
+        updated_at=row["updated_at"],
+        resolved_at=row["resolved_at"],
+        acked_by=row["acked_by"],
+        acked_by_name=row["acked_by_name"],
+        acked_at=row["acked_at"],
+        silences=dict(row["silences"] or {}),
+        episode=int(data.get("episode", 1)),
     )
 
 
 def _subscription(row: Any) -> Subscription:
     return Subscription(
-        id=row["id"], tenant_id=row["tenant_id"], conversation_id=row["conversation_id"],
-        filter=AlertFilter(source=row["source"], min_severity=row["min_severity"],
-                           labels=dict(row["labels"] or {})),
-        created_by=row["created_by"], created_by_name=row["created_by_name"],
-        created_at=row["created_at"], state=row["state"], disabled_reason=row["disabled_reason"],
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        conversation_id=row["conversation_id"],
+        filter=AlertFilter(
+            source=row["source"], min_severity=row["min_severity"], labels=dict(row["labels"] or {})
+        ),
+        created_by=row["created_by"],
+        created_by_name=row["created_by_name"],
+        created_at=row["created_at"],
+        state=row["state"],
+        disabled_reason=row["disabled_reason"],
     )

@@ -66,8 +66,9 @@ def parse_filter(terms: Sequence[str], sources: Iterable[str] = ()) -> AlertFilt
     for term in terms:
         match = _TERM.fullmatch(term.strip())
         if match is None:
-            raise FilterError(f"Not a filter: '{term}'. Use severity>=LEVEL, label=value or "
-                              "source=NAME.")
+            raise FilterError(
+                f"Not a filter: '{term}'. Use severity>=LEVEL, label=value or source=NAME."
+            )
         name, op, value = match["name"], match["op"], match["value"].strip()
         if name == "severity" and op == ">=":
             severity = _severity(value)

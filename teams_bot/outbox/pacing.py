@@ -53,11 +53,16 @@ class _Windows:
         while self.times and self.times[0] <= at - self._horizon:
             self.times.popleft()
 
+    def discard(self, at: float) -> bool:
+        try:
+            self.times.remove(at)
+        except ValueError:
+            return False
+        return True
+
     def restamp(self, old: float, new: float) -> None:
         """Move one send counted at `old` to `new` (when it really went), keeping order."""
-        try:
-            self.times.remove(old)
-        except ValueError:
+        if not self.discard(old):
             return
         index = len(self.times)
         while index and self.times[index - 1] > new:
@@ -78,7 +83,7 @@ class Pacer:
         share: float = 1.0,
         conversation_limits: Sequence[Window] = CONVERSATION_LIMITS,
         tenant_limits: Sequence[Window] = TENANT_LIMITS,
-        margin: float = 0.02,
+        margin: float = 0.05,
     ) -> None:
         if not 0 < share <= 1:
             raise ValueError("share must be in (0, 1]")
@@ -113,6 +118,12 @@ class Pacer:
         for windows in (self._conversations.get(conversation_id), self._tenants.get(tenant_id)):
             if windows is not None:
                 windows.restamp(reserved, sent)
+
+    def release(self, conversation_id: str, tenant_id: str, reserved: float) -> None:
+        """A send acquired at `reserved` did not happen (another replica claimed the row)."""
+        for windows in (self._conversations.get(conversation_id), self._tenants.get(tenant_id)):
+            if windows is not None:
+                windows.discard(reserved)
 
     def block(self, conversation_id: str, until: float) -> None:
         """Teams said 429 with Retry-After: nothing more to that conversation until then."""

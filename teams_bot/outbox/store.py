@@ -8,10 +8,11 @@ died keeps `state = 'sending'` until its lease runs out, then any worker claims 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +27,7 @@ from teams_bot.outbox.models import (
     NewDelivery,
 )
 from teams_bot.outbox.tables import PENDING_KEYED, outbox
+from teams_bot.outbox.writes import writing
 from teams_bot.storage.db import Database
 from teams_bot.storage.upsert import insert_for
 
@@ -60,7 +62,7 @@ class OutboxStore:
 
     async def enqueue(self, item: NewDelivery, now: datetime) -> int:
         """Store `item` and commit before returning; the id of the row that will carry it."""
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             return await self.enqueue_in(conn, item, now)
 
     async def enqueue_in(self, conn: AsyncConnection, item: NewDelivery, now: datetime) -> int:
@@ -102,7 +104,7 @@ class OutboxStore:
             .where(c.id.in_(list(ids)), _claimable(now))
             .with_for_update(skip_locked=True)
         )
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(c.id.in_(mine))
@@ -113,31 +115,37 @@ class OutboxStore:
                     attempts=c.attempts + 1,
                     updated_at=now,
                 )
-                .returning(c.id)
+                .returning(*outbox.c)
             )
-            taken = sorted(row[0] for row in result)
-            return [await self._target(conn, row_id) for row_id in taken]
+            taken = sorted((_delivery(row) for row in result.mappings()), key=lambda d: d.id)
+            return await self._targets(conn, taken)
 
-    async def _target(self, conn: AsyncConnection, row_id: int) -> Delivery:
-        row = (await conn.execute(select(outbox).where(c.id == row_id))).mappings().one()
-        delivery = _delivery(row)
-        if delivery.kind != "update" or not delivery.coalesce_key:
-            return delivery
+    async def _targets(self, conn: AsyncConnection, taken: list[Delivery]) -> list[Delivery]:
+        """Fill in, for each keyed update, the message its key was last posted as."""
+        keyed = [d for d in taken if d.kind == "update" and d.coalesce_key]
+        if not keyed:
+            return taken
+        pairs = {(d.conversation_id, d.coalesce_key) for d in keyed}
         posted = await conn.execute(
-            select(c.message_id)
+            select(c.conversation_id, c.coalesce_key, c.message_id)
             .where(
-                c.conversation_id == delivery.conversation_id,
-                c.coalesce_key == delivery.coalesce_key,
+                tuple_(c.conversation_id, c.coalesce_key).in_(sorted(pairs)),
                 c.message_id != "",
-                c.id != row_id,
+                c.id.not_in([d.id for d in keyed]),
             )
-            .order_by(c.id.desc())
-            .limit(1)
+            .order_by(c.id)
         )
-        message_id = posted.scalar() or ""
-        if message_id:
-            await conn.execute(update(outbox).where(c.id == row_id).values(message_id=message_id))
-        return Delivery(**{**dict(row), "message_id": message_id})
+        latest = {(conv, key): message_id for conv, key, message_id in posted}
+        result = []
+        for delivery in taken:
+            message_id = latest.get((delivery.conversation_id, delivery.coalesce_key), "")
+            if delivery in keyed and message_id:
+                delivery = replace(delivery, message_id=message_id)
+                await conn.execute(
+                    update(outbox).where(c.id == delivery.id).values(message_id=message_id)
+                )
+            result.append(delivery)
+        return result
 
     async def mark_sent(self, delivery: Delivery, message_id: str, now: datetime) -> None:
         await self._finish(
@@ -157,7 +165,7 @@ class OutboxStore:
             "last_error": error[:2000],
             "updated_at": now,
         }
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             try:
                 if self._db.dialect == "postgresql":
                     async with conn.begin_nested():
@@ -169,7 +177,7 @@ class OutboxStore:
 
     async def disable_conversation(self, conversation_id: str, error: str, now: datetime) -> int:
         """The bot may no longer post there: every open row of the conversation is disabled."""
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(c.conversation_id == conversation_id, c.state.in_((PENDING, SENDING)))
@@ -232,12 +240,12 @@ class OutboxStore:
         )
         done = c.state.in_((SENT, SUPERSEDED, FAILED, DISABLED))
         keep = and_(c.state == SENT, c.coalesce_key != "", ~superseded_post)
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             result = await conn.execute(outbox.delete().where(done, c.updated_at < before, ~keep))
             return int(result.rowcount)
 
     async def _finish(self, delivery: Delivery, now: datetime, **values: Any) -> None:
-        async with self._db.engine.begin() as conn:
+        async with writing(self._db), self._db.engine.begin() as conn:
             await self._set(conn, delivery, {**values, "lease_until": None, "updated_at": now})
 
     async def _set(self, conn: AsyncConnection, delivery: Delivery, values: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """The delivery worker: drains the outbox within Teams' limits, on every replica.
 
-Each round it looks at what is due, takes what the pacer allows right now, claims those rows
-(another replica may win some) and sends them concurrently through `send`. Outcomes:
+Each round it looks at what is due, takes what the pacer allows right now (up to
+`max_in_flight` sends at once), claims those rows (another replica may win some) and starts
+sending them through `send` without waiting for earlier sends to finish. Outcomes:
 2xx sent; 429 waits for Retry-After (and pauses that conversation); 412, 5xx and connection
 errors retry with exponential backoff and jitter; past `max_age` a delivery is marked failed
 and logged; 403/404 (the bot was removed) disables the conversation's rows and calls
@@ -37,8 +38,8 @@ DEFAULT_RETRY_AFTER_S = 1.0
 class WorkerConfig:
     max_age: timedelta = timedelta(hours=1)  # give up (failed) after this long
     lease: timedelta = timedelta(seconds=60)  # a claim older than this is retried elsewhere
-    batch: int = 200  # rows looked at per round
-    max_in_flight: int = 16  # sends per round
+    batch: int = 64  # rows looked at per round
+    max_in_flight: int = 16  # sends at once
     poll_seconds: float = 1.0  # when idle (enqueues in this process wake it at once)
     backoff_initial_s: float = 1.0
     backoff_max_s: float = 300.0
@@ -65,7 +66,9 @@ class DeliveryWorker:
         self._on_disabled = on_disabled
         self.worker_id = worker_id or f"w-{uuid.uuid4().hex[:12]}"
         self._jitter = jitter
+        self._rng = random.Random(self.worker_id)  # noqa: S311 (spreading load, not secrets)
         self._wake = asyncio.Event()
+        self._in_flight: set[asyncio.Future[None]] = set()
         self._stopped = False
 
     def wake(self) -> None:
@@ -88,6 +91,7 @@ class DeliveryWorker:
             if wait > 0 and not self._stopped:
                 self._wake.clear()
                 await self._clock.wait(self._wake, wait)
+        await self.settle()
 
     async def seed(self) -> None:
         """Count what was sent in the last hour (before a restart, or by other replicas)
@@ -103,12 +107,16 @@ class DeliveryWorker:
 
     async def step(self) -> float:
         """One round. Returns how long to wait before the next one is worth doing."""
+        room = self._config.max_in_flight - len(self._in_flight)
+        if room <= 0:
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            return 0.0
         now, moment = self._clock.now(), self._clock.monotonic()
-        due = await self._store.due(now, self._config.batch)
+        due = self._rotated(await self._store.due(now, self._config.batch))
         picked: list[Delivery] = []
         earliest = moment + self._config.poll_seconds
         for delivery in due:
-            if len(picked) >= self._config.max_in_flight:
+            if len(picked) >= room:
                 break
             if self._pacer.try_acquire(delivery.conversation_id, delivery.tenant_id, moment):
                 picked.append(delivery)
@@ -120,13 +128,39 @@ class DeliveryWorker:
         claimed = await self._store.claim(
             [d.id for d in picked], self.worker_id, now, self._config.lease
         )
-        await asyncio.gather(*(self._deliver(d, moment) for d in claimed))
+        taken = {d.id for d in claimed}
+        for lost in (d for d in picked if d.id not in taken):  # another replica's now
+            self._pacer.release(lost.conversation_id, lost.tenant_id, moment)
+        for delivery in claimed:
+            task = asyncio.ensure_future(self._deliver(delivery, moment))
+            self._in_flight.add(task)
+            task.add_done_callback(self._finished)
+        await asyncio.sleep(0)  # each send starts now (and is counted when it leaves)
         if picked:
             return 0.0
         if not due:
             return await self._idle_wait()
         self._pacer.forget_idle(moment)
         return max(earliest - moment, 0.0)
+
+    async def settle(self) -> None:
+        """Wait for every send in flight and its outcome."""
+        while self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _finished(self, task: asyncio.Future[None]) -> None:
+        self._in_flight.discard(task)
+        self._wake.set()
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox delivery failed unexpectedly", exc_info=task.exception())
+
+    def _rotated(self, due: list[Delivery]) -> list[Delivery]:
+        """Start at a random row when there is more than one round's worth, so replicas
+        mostly claim different rows instead of racing for the same ones."""
+        if len(due) <= self._config.max_in_flight:
+            return due
+        start = self._rng.randrange(len(due))
+        return due[start:] + due[:start]
 
     async def _idle_wait(self) -> float:
         next_due = await self._store.next_due_at()

@@ -8,6 +8,7 @@ time; over a limit it answers 429 with Retry-After (seconds until the request wo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -53,13 +54,21 @@ class ConnectorStandIn:
     limiter: Limiter = field(default_factory=Limiter)
     first_at: float | None = None
     last_at: float = 0.0
+    last_wall: float = 0.0  # time.time() of the last accepted request (across processes)
 
     def app(self) -> web.Application:
         app = web.Application()
         base = "/v3/conversations/{conv}/activities"
         app.router.add_post(base, self._post)
         app.router.add_put(base + "/{aid}", self._put)
+        app.router.add_get("/stats", self._stats)
         return app
+
+    async def _stats(self, _request: web.Request) -> web.Response:
+        posts = [[conv, mid, body.get("value", {}).get("group_id", "")]  # type: ignore[union-attr]
+                 for conv, mid, body in self.posts]
+        return web.json_response({"posts": posts, "updates": len(self.updates),
+                                  "throttled": self.throttled, "last_wall": self.last_wall})
 
     def _admit(self, conv: str, body: dict[str, object]) -> web.Response | None:
         now = time.monotonic()
@@ -80,6 +89,7 @@ class ConnectorStandIn:
         self.limiter.arrivals[f"t:{tenant}"].append(now)
         self.first_at = now if self.first_at is None else self.first_at
         self.last_at = now
+        self.last_wall = time.time()
         return None
 
     async def _post(self, request: web.Request) -> web.Response:
@@ -117,6 +127,13 @@ async def running(connector: ConnectorStandIn) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
+async def serve_forever() -> None:
+    """`python -m tests.alertmanager.connector`: prints its URL, serves until killed."""
+    async with running(ConnectorStandIn()) as url:
+        print(url, flush=True)
+        await asyncio.Event().wait()
+
+
 def http_send(session: aiohttp.ClientSession, base: str) -> Send:
     """The outbox's `send` for the stand-in: the delivery's payload as the message's value."""
 
@@ -144,3 +161,7 @@ def http_send(session: aiohttp.ClientSession, base: str) -> Send:
             )
 
     return send
+
+
+if __name__ == "__main__":
+    asyncio.run(serve_forever())
