@@ -57,6 +57,7 @@ async def test_one_card_per_group_and_conversation_updates_coalesce(db: Database
     assert group is not None and {d.coalesce_key for d in due} == {group.coalesce_key}
     assert all(d.payload == {"kind": "alert", "group_id": group.id, "episode": 1} for d in due)
     assert [a.fingerprint for a in group.notification.alerts] == ["fp-a", "fp-b"]
+    assert await store.conversations_with(group) == [("chan-1", "t1"), ("chan-2", "t1")]
 
 
 async def test_another_tenants_subscription_never_receives_a_tenant_bound_source(
@@ -131,3 +132,27 @@ async def test_subscriptions_list_unsubscribe_and_disable(db: Database) -> None:
     assert (gone.state, gone.disabled_reason) == ("disabled", "HTTP 403: bot removed")
     await store.ingest(notification(), NOW)
     assert await store.firing_for("chan-1", "t1") == []
+
+
+async def test_old_notification_ids_are_pruned_groups_kept(db: Database) -> None:
+    store, _ = stores(db)
+    group = (await store.ingest(notification(), NOW)).group
+    assert group is not None
+    assert await store.prune(NOW + timedelta(days=2)) == 1
+    assert await store.group(group.id) is not None
+    assert (await store.conversations_with(group)) == []  # nobody subscribed
+
+
+async def test_migration_matches_the_table_definitions(db: Database) -> None:
+    from sqlalchemy import inspect
+
+    from teams_bot.alerts.tables import alert_groups, alert_notifications, alert_subscriptions
+    from teams_bot.outbox.tables import outbox
+
+    def columns(conn, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+        return [col["name"] for col in inspect(conn).get_columns(name)]
+
+    async with db.engine.connect() as conn:
+        for table in (outbox, alert_notifications, alert_groups, alert_subscriptions):
+            found = await conn.run_sync(columns, table.name)
+            assert found == [col.name for col in table.columns], table.name

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import distinct, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from teams_bot.alerts.config import AlertSource
@@ -195,9 +195,18 @@ class AlertStore:
             log.warning("alert subscriptions %s disabled: %s", ", ".join(ids), reason)
         return ids
 
+    async def prune(self, before: datetime) -> int:
+        """Forget notification ids received before `before` (dedupe only needs recent ones;
+        Alertmanager retries within minutes). Group state is kept: it numbers the episodes."""
+        async with writing(self._db), self._db.engine.begin() as conn:
+            result = await conn.execute(
+                alert_notifications.delete().where(alert_notifications.c.received_at < before)
+            )
+            return int(result.rowcount)
+
     async def conversations_with(self, group: AlertGroup) -> list[tuple[str, str]]:
         """(conversation, tenant) pairs that have (or are getting) this group's card."""
-        stmt = select(distinct(outbox.c.conversation_id), outbox.c.tenant_id).where(
+        stmt = select(outbox.c.conversation_id, outbox.c.tenant_id).distinct().where(
             outbox.c.coalesce_key == group.coalesce_key, outbox.c.state != "disabled"
         )
         async with self._db.engine.connect() as conn:
