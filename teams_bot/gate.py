@@ -6,13 +6,14 @@ channel and argument rules) -> approval rule. The gate decides; the caller runs 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from teams_bot.approvals.models import Requirement
 from teams_bot.authz import Authorizer
 from teams_bot.errors import PermissionDeniedError, TenantNotAllowedError
 from teams_bot.identity import Caller, Where
+from teams_bot.kit import Guard, Hold
 from teams_bot.rate_rules import window_refusal
 from teams_bot.storage.audit import AuditLog
 
@@ -27,11 +28,16 @@ class Admission:
 
 class Gate:
     def __init__(
-        self, authorizer: Authorizer, allowed_tenants: Iterable[str], audit: AuditLog | None = None
+        self,
+        authorizer: Authorizer,
+        allowed_tenants: Iterable[str],
+        audit: AuditLog | None = None,
+        guards: Sequence[Guard] = (),
     ) -> None:
         self.authorizer = authorizer
         self.allowed_tenants = frozenset(allowed_tenants)
         self.audit = audit  # the history that windowed argument rules count
+        self.guards = tuple(guards)  # features' holds, e.g. a change freeze
 
     def tenant_allowed(self, tenant_id: str) -> bool:
         return not self.allowed_tenants or tenant_id in self.allowed_tenants
@@ -67,9 +73,42 @@ class Gate:
             decision = refusal or decision
         if not decision.allowed:
             raise PermissionDeniedError(decision.missing or permission, command, decision.reason)
-        needed = (
-            self.authorizer.approval_for(identified, where, command, arguments)
-            if approval
-            else None
-        )
+        if not approval:  # approved work: its holds were weighed when it was approved
+            return Admission(identified, None)
+        held = await self._held(identified, where, command, arguments)
+        if held is not None:
+            return Admission(identified, held)
+        needed = self.authorizer.approval_for(identified, where, command, arguments)
         return Admission(identified, needed)
+
+    async def _held(
+        self, caller: Caller, where: Where, command: str, arguments: Mapping[str, object]
+    ) -> Requirement | None:
+        """A guard's hold refuses, or (with the override permission) needs its approval."""
+        for guard in self.guards:
+            hold = await guard(caller, where, command, arguments)
+            if hold is None:
+                continue
+            override = self._override(caller, where, hold, arguments)
+            if override is None:
+                raise PermissionDeniedError(
+                    hold.override_permission or command, command, hold.message
+                )
+            return override
+        return None
+
+    def _override(
+        self, caller: Caller, where: Where, hold: Hold, arguments: Mapping[str, object]
+    ) -> Requirement | None:
+        """An override always needs approval: without the permission or a rule there is none."""
+        if not hold.override_permission:
+            return None
+        check = self.authorizer.check(
+            caller, where, hold.override_permission, hold.override_command, arguments
+        )
+        if not check.allowed:
+            return None
+        needed = self.authorizer.approval_for(caller, where, hold.override_command, arguments)
+        if needed is None:
+            return None
+        return replace(needed, description=f"{hold.message} Override: {needed.description}")

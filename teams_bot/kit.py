@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from teams_bot.identity import Caller, Where
     from teams_bot.jobs.core import JobSpec
     from teams_bot.services import Services
+    from teams_bot.settings import Settings
+    from teams_bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,22 @@ Viewer = Callable[["Services", "CardRecord", "Caller", "Where"], Awaitable[Card]
 Interrupted = Callable[[CardData, "ActionRecord", dict[str, str]], CardData]
 Scan = Callable[["Services"], Awaitable[Sequence[object]]]
 RouteHandler = Callable[["Services", "web.Request"], Awaitable["web.StreamResponse"]]
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A guard's answer: this request is held (e.g. a change freeze), saying why. Those with
+    `override_permission` may still go ahead, but only with the approval that policy's rules
+    for `override_command` require (none: no override)."""
+
+    message: str
+    override_permission: str = ""
+    override_command: str = ""
+
+
+# A guard the gate asks after policy: (identified caller, where, command, arguments) -> Hold
+Guard = Callable[["Caller", "Where", str, "Mapping[str, object]"], Awaitable[Hold | None]]
+GuardFactory = Callable[["Settings", "Database"], Guard]
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,7 @@ class Feature:
     cards: Sequence[CardKind] = ()
     scans: Sequence[Scan] = ()
     routes: Sequence[Route] = ()
+    guards: Sequence[GuardFactory] = ()
 
 
 class FeatureConflictError(Exception):
@@ -106,6 +125,7 @@ class Catalog:
         self.cards: dict[str, CardKind] = {}
         self.scans: list[Scan] = []
         self.routes: dict[tuple[str, str], Route] = {}
+        self.guards: list[GuardFactory] = []
         for feature in self.features:
             self._add(feature)
 
@@ -119,6 +139,7 @@ class Catalog:
             key = (route.method.upper(), route.path)
             _put(self.routes, key, route, f"route {route.method} {route.path}", feature)
         self.scans.extend(feature.scans)
+        self.guards.extend(feature.guards)
 
     def render(self, services: Services, card: CardRecord) -> Card:
         return self.cards[card.kind].render(services, card)

@@ -101,7 +101,12 @@ async def build_services(
         bot_storage=SqlBotStorage(db),
         policy=policy,
         authorizer=authorizer,
-        gate=Gate(authorizer, settings.allowed_tenants, audit),
+        gate=Gate(
+            authorizer,
+            settings.allowed_tenants,
+            audit,
+            [make(settings, db) for make in catalog.guards],
+        ),
         catalog=catalog,
         actions=ActionStore(db),
         locks=TargetLocks(db),

@@ -31,5 +31,7 @@ def test_trial_policy_lets_a_console_user_act_and_grace_approve() -> None:
     assert {"nodes.*", "release.*", "approvals"} <= trial.permissions_of(trial.default_roles)
     grace = Person.named("Grace Hopper").aad_object_id
     assert ("ops-lead", "user binding") in trial.roles_for(grace)
-    (rule,) = trial.approval_rules
-    assert rule.approvers == ("ops-lead",) and rule.require_reason
+    rollback, override = trial.approval_rules
+    assert rollback.commands == ("release.rollback",)
+    assert rollback.approvers == ("ops-lead",) and rollback.require_reason
+    assert override.commands == ("freeze.override",) and override.approvers == ("ops-lead",)

@@ -134,11 +134,12 @@ class ParamSpec:
     choices: tuple[str, ...] = ()
     help: str = ""
     convert: Callable[[str], object] = field(default=str, repr=False, compare=False)
+    aliases: tuple[str, ...] = ()  # other names people may type for it
 
     @property
     def display(self) -> str:
-        """The name people type: `dry_run` -> `dry-run`."""
-        return self.name.replace("_", "-")
+        """The name people type: `dry_run` -> `dry-run`, `for_` -> `for`."""
+        return self.name.replace("_", "-").rstrip("-")
 
     @property
     def is_flag(self) -> bool:
@@ -169,7 +170,12 @@ class _Binder:
     def __init__(self, params: Sequence[ParamSpec], usage: str) -> None:
         self.params = params
         self.usage = usage
-        self.named = {_key(p.name): p for p in params if p.kind != "variadic"}
+        self.named = {
+            key: p
+            for p in params
+            if p.kind != "variadic"
+            for key in (_key(p.name), *(_key(a) for a in p.aliases))
+        }
         self.variadic = next((p for p in params if p.kind == "variadic"), None)
         self.values: dict[str, object] = {}
         self.given: dict[str, object] = {}
@@ -260,7 +266,8 @@ class _Binder:
 
 
 def _key(name: str) -> str:
-    return name.lower().replace("_", "-")
+    """`dry_run` -> `dry-run`; a trailing `_` (a Python keyword: `for_`) is not typed."""
+    return name.lower().replace("_", "-").rstrip("-")
 
 
 def _or_list(items: Sequence[str]) -> str:

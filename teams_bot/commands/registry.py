@@ -13,7 +13,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
@@ -93,13 +93,23 @@ class CommandRegistry:
         group: str = "General",
         examples: Sequence[str] = (),
         hidden: bool = False,
+        aliases: Mapping[str, Sequence[str]] | None = None,
     ) -> Callable[[F], F]:
-        """Register an async function as a command; raise TypeError if it cannot be one."""
+        """Register an async function as a command; raise TypeError if it cannot be one.
+
+        `aliases` gives a parameter other names people may type (`{"env": ["environment"]}`).
+        """
 
         def decorate(func: F) -> F:
             self.add(
                 build_command(
-                    func, name, permission=permission, group=group, examples=examples, hidden=hidden
+                    func,
+                    name,
+                    permission=permission,
+                    group=group,
+                    examples=examples,
+                    hidden=hidden,
+                    aliases=aliases,
                 )
             )
             return func
@@ -182,6 +192,7 @@ def build_command(
     group: str = "General",
     examples: Sequence[str] = (),
     hidden: bool = False,
+    aliases: Mapping[str, Sequence[str]] | None = None,
 ) -> Command:
     """Make a Command from a function; raise TypeError for anything a command can't be."""
     where = getattr(func, "__qualname__", repr(func))
@@ -196,7 +207,14 @@ def build_command(
     if not doc or not doc.strip():
         raise TypeError(f"{where}: a command needs a docstring (its help text)")
     summary, long_help, arg_help = split_docstring(doc)
-    params = tuple(replace(p, help=arg_help.get(p.name, "")) for p in param_specs(func))
+    named = aliases or {}
+    params = tuple(
+        replace(p, help=arg_help.get(p.name, ""), aliases=tuple(named.get(p.name, ())))
+        for p in param_specs(func)
+    )
+    unknown = set(named) - {p.name for p in params}
+    if unknown:
+        raise TypeError(f"{where}: aliases for unknown parameter(s) {sorted(unknown)}")
     command = Command(
         name,
         summary,

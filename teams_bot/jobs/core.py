@@ -34,6 +34,7 @@ Entry = dict[str, str]  # {"state", "by", "at", "detail"}
 Mark = Callable[[CardData, Sequence[str], Entry], CardData]
 # (services, the claimed action, target, its result) after each target's job ends
 Finished = Callable[["Services", "ActionRecord", str, "Result"], Awaitable[None]]
+Started = Callable[["Services", "ActionRecord", Caller], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class JobSpec:
     group_member_verb: str | None = None  # "do all" buttons that cover per-target buttons
     retry: RetrySpec | None = None
     finished: Finished | None = None  # told each target's result (e.g. to keep a history)
+    started: Started | None = None  # told when the job starts (e.g. to record it as running)
 
     def action_for(self, record_arguments: Mapping[str, Any]) -> str:
         return self.action if isinstance(self.action, str) else self.action(record_arguments)
@@ -109,6 +111,8 @@ async def start(
     Returns the card as it is now and a future that says, when the job ends, whether it succeeded.
     """
     who = caller.display_name or caller.aad_object_id
+    if spec.started is not None:
+        await spec.started(services, claim.action, caller)
     card = await mark(
         services, claim.action.card_id, spec, claim.targets, progress_entry("running", who)
     )
