@@ -176,9 +176,12 @@ def test_role_hints_follow_the_policy_in_use(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
+    # Nothing configured: the console, like `serve`, uses the trial policy and says so.
     assert bare.returncode == 0, bare.stderr
-    assert "TEAMS_BOT_POLICY_FILE is not set: everyone may run help, whoami, version" in bare.stdout
-    assert "[bindings.users]" not in bare.stdout
+    trial_file = ROOT / "infra" / "policy.trial.toml"
+    assert f"(local development mode, nothing configured for: policy -> {trial_file}" in bare.stdout
+    assert f"Roles come from {trial_file} (roles: operator, ops-lead)" in bare.stdout
+    assert f'"{ADA.aad_object_id}" = ["ops-lead"]' in bare.stdout
 
 
 def test_second_person_denies_with_a_reason_in_a_channel(tmp_path: Path) -> None:

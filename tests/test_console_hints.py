@@ -96,3 +96,14 @@ def test_button_numbers_are_never_given_to_another_button() -> None:
     ]
     assert after.button(1) is None and numbers.given(1) and not numbers.given(5)
     assert "[2] Reboot b  [3] Reboot c  [4] Reboot d" in after.text
+
+
+def test_the_trial_policy_lets_the_playground_s_second_user_approve() -> None:
+    # The Agents Playground's default mock tenant: Alex Wilber types, Megan Bowen is the other
+    # user (aadObjectIds as the playground spells them, see scripts/playground_check.py).
+    alex, megan = "00000000-0000-0000-0000-0000000000020", "00000000-0000-0000-0000-0000000000021"
+    trial = load_policy(ROOT / "infra" / "policy.trial.toml")
+    (rollback,) = [r for r in trial.approval_rules if r.commands == ("release.rollback",)]
+    assert ("ops-lead", "user binding") in trial.roles_for(megan)
+    assert set(rollback.approvers) & {role for role, _ in trial.roles_for(megan)}
+    assert not set(rollback.approvers) & {role for role, _ in trial.roles_for(alex)}

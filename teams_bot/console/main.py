@@ -19,8 +19,9 @@ from teams_bot.console.hints import role_hint
 from teams_bot.console.render import Button
 from teams_bot.console.session import ConsoleSession
 from teams_bot.console.terminal import LineReader, Terminal
-from teams_bot.policy import PolicyError, load_policy
+from teams_bot.policy import load_policy
 from teams_bot.settings import Settings
+from teams_bot.startup import StartupError, prepare
 
 HELP = """\
 Console commands (anything else is sent to the bot, as in Teams; `help` lists the bot's):
@@ -80,18 +81,21 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             f"the console's tenant {args.tenant}, so the bot would refuse everything you type. "
             "Add it to TEAMS_BOT_ALLOWED_TENANTS, or pass --tenant with an allowed tenant id."
         )
-    try:
-        load_policy(settings.policy_file)
-    except PolicyError as exc:
-        return _fail(f"TEAMS_BOT_POLICY_FILE: {exc}")
+    app_id_set = bool(settings.microsoft_app_id)
+    try:  # as `serve` starts: paths made absolute, local defaults, every file checked
+        prepared = prepare(local_settings(settings))
+    except StartupError as exc:
+        return _fail(str(exc))
     _quiet_logs(args.log_level)
     person = Person.named(args.user, args.aad_id)
     scope = "channel" if args.channel else "personal"
     terminal = Terminal()
-    if settings.microsoft_app_id:
+    if app_id_set:
         terminal.emit("(MicrosoftAppId is set; the console ignores it: local development mode)")
+    for note in prepared.notes:
+        terminal.emit(f"({note})")
     try:
-        return asyncio.run(_chat(local_settings(settings), person, scope, args.tenant, terminal))
+        return asyncio.run(_chat(prepared.settings, person, scope, args.tenant, terminal))
     except KeyboardInterrupt:
         return 130
 
