@@ -30,6 +30,7 @@ from cards.models import (
 )
 from cards.nodes import failed_nodes_card
 from cards.reboot import reboot_card
+from cards.release import EnvironmentStatus, ReleaseView, ServiceStatus, release_card, status_card
 from cards.result import command_result_card
 from cards.whoami import whoami_card
 
@@ -302,6 +303,44 @@ def reboot_progress() -> Card:
                        at=AT, retry={"db-02": "act_retry.sig"})
 
 
+def _release(state: str, **extra: Any) -> Card:
+    view = ReleaseView(
+        kind="deploy", service="web", environment="production", version="1.4.2",
+        previous="1.4.1", state=state, requested_by="Ada Lovelace", started_at=AT,
+        now=AT + timedelta(minutes=3), **extra,
+    )
+    return release_card(view)
+
+
+def deploy_running() -> Card:
+    return _release("running", progress="running: Deploy to AKS (step 3 of 5)",
+                    url="https://github.com/contoso/web/actions/runs/1234567890")
+
+
+def deploy_failed() -> Card:
+    return _release(
+        "failed", finished_at=AT + timedelta(minutes=4), rollback_id="act_rollback.sig",
+        url="https://github.com/contoso/web/actions/runs/1234567890",
+        tail="deploying web 1.4.2 to production\nhealth check failed: /healthz answered 503",
+    )
+
+
+def deploy_succeeded() -> Card:
+    return _release("succeeded", finished_at=AT + timedelta(minutes=4),
+                    rollback_id="act_rollback.sig")
+
+
+def service_status() -> Card:
+    envs = [
+        EnvironmentStatus("staging", "1.4.2", AT - timedelta(hours=3), "Ada Lovelace",
+                          "deploy 1.4.2 succeeded", True),
+        EnvironmentStatus("production", "1.4.1", AT - timedelta(days=2), "Grace Hopper",
+                          "deploy 1.4.2 failed", False, "2/3 replicas answer 503"),
+    ]
+    frozen = "Changes are frozen in production by Grace Hopper since 13:00 UTC: release night."
+    return status_card([ServiceStatus("web", envs, frozen=frozen)], AT)
+
+
 SAMPLES: dict[str, Callable[[], Card]] = {
     "failed_nodes": failed_nodes,
     "failed_nodes_progress": failed_nodes_progress,
@@ -325,11 +364,15 @@ SAMPLES: dict[str, Callable[[], Card]] = {
     "approval_expired": approval_expired,
     "approval_hostile": approval_hostile,
     "reboot_progress": reboot_progress,
+    "deploy_running": deploy_running,
+    "deploy_failed": deploy_failed,
+    "deploy_succeeded": deploy_succeeded,
+    "service_status": service_status,
 }
 README_SAMPLES = ("failed_nodes", "failed_nodes_progress", "command_succeeded",
                   "command_failed", "help", "whoami", "failed_nodes_hostile",
                   "approval_pending", "approval_approved", "approval_denied", "approval_expired",
-                  "reboot_progress")
+                  "reboot_progress", "deploy_running", "deploy_failed", "service_status")
 
 
 def build(names: tuple[str, ...] | None = None) -> dict[str, Card]:
