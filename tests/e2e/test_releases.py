@@ -261,3 +261,30 @@ async def test_a_pipeline_that_hangs_past_its_timeout_is_timed_out(
         done = await final_card(bot, "Timed out")
         assert "Deploy web 1.2.3" in visible_text(done)
         assert await history(bot) == [("deploy", "1.2.3", "staging", "timed_out")]
+
+
+async def test_the_runner_callback_route_checks_what_it_is_sent(
+    simulator: ChannelSimulator, db_url: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /api/runners/{name}/callback: unknown runner 404, bad signature 401, too big 413."""
+    config = tmp_path / "hook.toml"
+    example = (ROOT / "infra" / "config.example.toml").read_text(encoding="utf-8")
+    config.write_text(
+        example.replace('workdir = ".."', f"workdir = {json.dumps(str(ROOT))}")
+        + '\n[runners.hook]\nkind = "webhook"\nurl = "http://127.0.0.1:9/hooks"\n'
+        'secret_env = "TEST_HOOK_SECRET"\ncompletion = "callback"\n'
+        'callback_url = "http://127.0.0.1:9/api/runners/hook/callback"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TEST_HOOK_SECRET", "s" * 32)
+    files = settings_for(tmp_path, monkeypatch, config_file=config)
+    async with start_bot(simulator, db_url, tmp_path, monkeypatch, **files) as bot:
+        base = bot.url.removesuffix("/api/messages") + "/api/runners"
+        body = b'{"run": "x", "status": "succeeded"}'
+        async with bot.session.post(f"{base}/nobody/callback", data=body) as resp:
+            assert resp.status == 404
+        headers = {"X-Opsbot-Timestamp": "1", "X-Opsbot-Signature": "sha256=00"}
+        async with bot.session.post(f"{base}/hook/callback", data=body, headers=headers) as resp:
+            assert resp.status == 401
+        async with bot.session.post(f"{base}/hook/callback", data=b"x" * 70_000) as resp:
+            assert resp.status == 413
