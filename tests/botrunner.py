@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from aiohttp import web
 
 from teams_bot.app import SERVICES, create_app
 from teams_bot.commands.registry import CommandRegistry
+from teams_bot.kit import Feature
 from teams_bot.services import Services
 from teams_bot.settings import Settings
 from tests.simulator import ChannelSimulator, TeamsActivities, post_activity
@@ -88,12 +89,13 @@ async def start_bot(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     *commands: CommandRegistry,
+    features: Sequence[Feature] | None = None,
     **extra: Any,
 ) -> AsyncIterator[BotUnderTest]:
     env = sim.bot_env()
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", env["REQUESTS_CA_BUNDLE"])
     settings = bot_settings(sim, db, tmp_path, **extra)
-    app = create_app(settings, *commands)
+    app = create_app(settings, *commands, features=features)
     runner = web.AppRunner(app)
     await runner.setup()
     port = free_port()

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from teams_bot.app import all_features
 from teams_bot.approvals.models import Approval
 from teams_bot.approvals.service import card as render_approval
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
@@ -27,6 +28,7 @@ def bot_context(
         tmp_path,
         monkeypatch,
         deploy_commands,
+        features=[f for f in all_features() if f.name != "release"],  # its stand-in `deploy`
         policy_file=write_policy(tmp_path),
         approval_scan_seconds=0.2,
     )
