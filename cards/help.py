@@ -34,11 +34,16 @@ def help_card(
     if not shown:
         body.append(text_block("No commands are available to you here.", spacing="medium"))
     if budget < 0:
-        body.append(text_block(f"… and {-budget} more commands; ask for help on one by name",
+        body.append(text_block(f"… and {-budget} more {'command' if budget == -1 else 'commands'}; "
+                               "ask for help on one by name",
                                weight="bolder", spacing="medium"))
     count = sum(len(group.commands) for group in shown)
-    body.append(footer(f"{count} commands in {len(shown)} groups"))
+    body.append(footer(f"{_count(count, 'command')} in {_count(len(shown), 'group')}"))
     return fit_card(adaptive_card(body, fallback_text=title))
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _command(command: HelpCommand) -> list[Element]:

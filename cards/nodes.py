@@ -1,7 +1,9 @@
 """The failed-nodes card: what broke, since when, and buttons to reboot or roll back.
 
 The same builder renders every state of the card: pass `progress` to overlay what happened
-after a button press; buttons that no longer apply to those nodes disappear.
+after a button press, and `healed` for nodes another job healed (a rollback of their release);
+buttons that no longer apply to those nodes disappear, and the headline counts what is still
+failed.
 """
 
 from __future__ import annotations
@@ -41,21 +43,30 @@ def failed_nodes_card(
     refresh_verb: str | None = None,
     refresh_user_ids: Sequence[str] = (),
     refresh_action_id: str | None = None,
+    healed: Mapping[str, NodeProgress] | None = None,
+    reboot_all_note: str | None = None,
 ) -> Card:
     """Failed nodes, the first `page_size` with their own buttons, the rest counted.
 
+    `reboot_all_note` says up front what "Reboot all failed" needs beyond a single Reboot (a
+    role for that many nodes); it is shown while that button is.
+
     If the page does not fit the size limit it is halved until it does.
     """
-    progress = progress or {}
+    progress = {**(progress or {}), **(healed or {})}
+    fixed = frozenset(healed or ())
     if not nodes:
         card = adaptive_card(_empty_body(cluster, requested_by, at),
                              fallback_text="No failed nodes")
         return fit_card(with_refresh(card, refresh_verb, refresh_user_ids, refresh_action_id))
     size = max(page_size, 1)
     while True:
-        body = _body(nodes, size, cluster, release, actions, requested_by, at, progress)
-        card = adaptive_card(body, _card_actions(nodes, release, actions, progress),
-                             fallback_text=_headline(len(nodes), cluster))
+        body = _body(nodes, size, cluster, release, actions, requested_by, at, progress, fixed)
+        buttons = _card_actions(nodes, release, actions, progress)
+        if reboot_all_note and any(b["verb"] == actions.reboot_all_verb for b in buttons):
+            body.insert(-1, text_block(reboot_all_note, limit=300, size="small", subtle=True,
+                                       spacing="medium"))
+        card = adaptive_card(body, buttons, fallback_text=_headline(nodes, progress, cluster)[0])
         card = with_refresh(card, refresh_verb, refresh_user_ids, refresh_action_id)
         try:
             return fit_card(card, MAX_CARD_BYTES)
@@ -65,10 +76,21 @@ def failed_nodes_card(
             size //= 2
 
 
-def _headline(count: int, cluster: str | None) -> str:
-    noun = "node" if count == 1 else "nodes"
+def _headline(
+    nodes: Sequence[FailedNode], progress: Mapping[str, NodeProgress], cluster: str | None
+) -> tuple[str, str]:
+    """(headline, colour): how many nodes are still failed, and how many were healed."""
+    healed = sum(1 for n in nodes if n.name in progress and progress[n.name].state == "succeeded")
+    count = len(nodes) - healed
     where = f" in {truncate(one_line(cluster), 80)}" if cluster else ""
-    return f"⚠️ {count} failed {noun}{where}"
+    tail = f" · {healed} healed" if healed else ""
+    if count == 0:
+        return f"✅ No failed nodes left{where}{tail}", "good"
+    return f"⚠️ {count} failed {plural(count, 'node')}{where}{tail}", "attention"
+
+
+def plural(count: int, noun: str) -> str:
+    return noun if count == 1 else f"{noun}s"
 
 
 def _empty_body(cluster: str | None, requested_by: str | None, at: datetime) -> list[Element]:
@@ -90,16 +112,17 @@ def _body(
     requested_by: str | None,
     at: datetime,
     progress: Mapping[str, NodeProgress],
+    fixed: frozenset[str],
 ) -> list[Element]:
-    body = [text_block(_headline(len(nodes), cluster), heading=True, size="large",
-                       weight="bolder", color="attention")]
+    headline, color = _headline(nodes, progress, cluster)
+    body = [text_block(headline, heading=True, size="large", weight="bolder", color=color)]
     if release:
         body.append(text_block(_release_text(release), subtle=True, spacing="none"))
-    body += [_node_block(node, actions, progress.get(node.name), at) for node in nodes[:size]]
+    body += [_node_block(node, actions, progress.get(node.name), at, node.name in fixed)
+             for node in nodes[:size]]
     hidden = len(nodes) - size
     if hidden > 0:
-        noun = "node" if hidden == 1 else "nodes"
-        more = f"… and {hidden} more failed {noun}"
+        more = f"… and {hidden} more failed {plural(hidden, 'node')}"
         if actions.reboot_all:
             more += " (not listed; “Reboot all failed” includes them)"
         body.append(text_block(more, weight="bolder", spacing="medium", separator=True))
@@ -117,7 +140,11 @@ def _release_text(release: ReleaseInfo) -> str:
 
 
 def _node_block(
-    node: FailedNode, actions: NodeActions, progress: NodeProgress | None, at: datetime
+    node: FailedNode,
+    actions: NodeActions,
+    progress: NodeProgress | None,
+    at: datetime,
+    healed_otherwise: bool = False,
 ) -> Element:
     """One node: name and state on the left, its Reboot button (if still useful) on the right."""
     details: list[Element] = [
@@ -134,9 +161,19 @@ def _node_block(
     if node.last_error:
         items.append(text_block(f"Last error: {prose(node.last_error)}", limit=ERROR_LIMIT,
                                 size="small", spacing="small", max_lines=4))
-    if progress:
+    if progress and healed_otherwise:
+        items.append(_healed_block(progress))
+    elif progress:
         items.append(_progress_block(node, progress))
     return {"type": "Container", "separator": True, "spacing": "medium", "items": items}
+
+
+def _healed_block(progress: NodeProgress) -> Element:
+    """A node another job healed: `detail` names the job (e.g. "the rollback of web-2026.3")."""
+    how = truncate(one_line(progress.detail), 160) or "another action"
+    who = truncate(one_line(progress.by), 80)
+    text = f"Healed by {how}, requested by {who} at {fmt_clock(progress.at)} ✔"
+    return text_block(text, limit=500, weight="bolder", color="good", spacing="small")
 
 
 def _state_text(node: FailedNode, at: datetime) -> str:

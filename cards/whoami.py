@@ -18,8 +18,13 @@ def whoami_card(
     refresh_verb: str | None = None,
     refresh_user_ids: Sequence[str] = (),
     refresh_action_id: str | None = None,
+    signed_in: bool = True,
 ) -> Card:
-    """Identity as taken from the authenticated activity, never from anything the user typed."""
+    """Identity as taken from the authenticated activity, never from anything the user typed.
+
+    `signed_in=False` (local development mode: no token checked) says so instead of claiming a
+    signed-in Teams account.
+    """
     body: list[Element] = [
         text_block("Who am I", heading=True, size="large", weight="bolder"),
         fact_set([
@@ -29,7 +34,7 @@ def whoami_card(
         ]),
         text_block("Roles", weight="bolder", spacing="medium"),
         *_roles(identity),
-        footer(_footer_text(identity)),
+        footer(_footer_text(identity, signed_in)),
     ]
     name = truncate(one_line(identity.display_name), 80)
     card = adaptive_card(body, fallback_text=f"You are {name}")
@@ -43,10 +48,15 @@ def _roles(identity: WhoAmI) -> list[Element]:
     grants = list(identity.roles)
     elements: list[Element] = [fact_set([(g.role, f"from {g.source}") for g in grants[:MAX_ROLES]])]
     if len(grants) > MAX_ROLES:
-        elements.append(text_block(f"… and {len(grants) - MAX_ROLES} more roles", subtle=True))
+        more = len(grants) - MAX_ROLES
+        elements.append(text_block(f"… and {more} more {'role' if more == 1 else 'roles'}",
+                                   subtle=True))
     return elements
 
 
-def _footer_text(identity: WhoAmI) -> str:
+def _footer_text(identity: WhoAmI, signed_in: bool) -> str:
     when = f" at {fmt_time(identity.checked_at)}" if identity.checked_at else ""
+    if not signed_in:
+        return (f"As the bot sees you{when}, from the message as sent: local development mode, "
+                "no Teams sign-in was checked")
     return f"As the bot sees you{when}, from the signed-in Teams account"

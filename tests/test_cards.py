@@ -471,3 +471,58 @@ def test_approval_text_is_escaped() -> None:
     text = joined(card)
     assert r"\*\*bold\*\* \_it\_" in text and r"\[click\](http://evil.example)" in text
     assert "\n" not in "".join(texts(card))
+
+
+# --- issue 11: cards that tell the truth ----------------------------------------------------
+
+def test_headline_counts_what_is_still_failed_after_reboots() -> None:
+    card = samples.failed_nodes_progress()  # 3 nodes: one rebooted, one running, one failed
+    assert texts(card)[0] == "⚠️ 2 failed nodes in prod-eu · 1 healed"
+    assert card["fallbackText"] == "⚠️ 2 failed nodes in prod-eu · 1 healed"
+    listed = samples.nodes(2)
+    done = {n.name: NodeProgress("succeeded", "Ada", AT) for n in listed}
+    healed = nodes_card(listed, progress=done)
+    assert texts(healed)[0] == "✅ No failed nodes left in prod-eu · 2 healed"
+    assert of_type(healed, "TextBlock")[0]["color"] == "good"
+    one = nodes_card(samples.nodes(2), progress={listed[0].name: done[listed[0].name]})
+    assert texts(one)[0] == "⚠️ 1 failed node in prod-eu · 1 healed"
+
+
+def test_nodes_healed_by_a_rollback_are_shown_healed_without_buttons() -> None:
+    listed = samples.nodes(3)
+    rolled = NodeProgress("succeeded", "Grace", AT, detail="the rollback of payments-api 2024.11.3")
+    card = nodes_card(listed, healed={listed[0].name: rolled, listed[1].name: rolled})
+    text = joined(card)
+    assert text.count("Healed by the rollback of payments-api 2024.11.3, requested by Grace at "
+                      "14:01 UTC ✔") == 2
+    assert "Rebooted by" not in text
+    assert [b["data"]["actionId"] for b in reboot_buttons(card)] == ["act_0002.sig"]
+    assert card["actions"][0]["title"] == "Reboot all failed (1)"
+    assert texts(card)[0] == "⚠️ 1 failed node in prod-eu · 2 healed"
+
+
+def test_what_reboot_all_needs_is_said_while_the_button_is_shown() -> None:
+    note = "Reboot all failed: rebooting more than 3 nodes needs the role 'ops-lead'."
+    listed = samples.nodes(4)
+    card = nodes_card(listed, reboot_all_note=note)
+    assert note in texts(card)
+    assert texts(card)[-1].startswith("Listed for Ada")  # the note sits above the footer
+    done = {n.name: NodeProgress("running", "Ada", AT) for n in listed}
+    assert note not in texts(nodes_card(listed, reboot_all_note=note, progress=done))
+
+
+def test_counts_are_singular_for_one() -> None:
+    one = help_card([HelpGroup("General", [HelpCommand("help", "Help.", "help")])])
+    assert "1 command in 1 group" in joined(one)
+    grants = [RoleGrant(f"r{i}", "x") for i in range(51)]
+    assert "… and 1 more role" in joined(whoami_card(WhoAmI("Bob", "oid", "tid", grants)))
+    hidden = nodes_card(samples.nodes(26))
+    assert "… and 1 more failed node (not listed" in joined(hidden)
+
+
+def test_whoami_in_local_development_mode_claims_no_signed_in_account() -> None:
+    identity = WhoAmI("Ada", "oid", "tid", checked_at=AT)
+    local = joined(whoami_card(identity, signed_in=False))
+    assert "signed-in" not in local
+    assert "local development mode, no Teams sign-in was checked" in local
+    assert "from the signed-in Teams account" in joined(whoami_card(identity))

@@ -108,6 +108,8 @@ def test_help_and_whoami_with_piped_input(tmp_path: Path) -> None:
     assert "    operator: from user binding\n" in out  # roles come from the policy file
     assert f"You are Ada Lovelace (AAD object id {ADA.aad_object_id}, Teams id 29:" in out
     assert "/user NAME [ID]" in out  # /help lists the console's commands
+    assert "local development mode, no Teams sign-in was checked" in out  # whoami's footer
+    assert "signed-in Teams account" not in out
     assert_no_json(out)
 
 
@@ -182,6 +184,42 @@ def test_role_hints_follow_the_policy_in_use(tmp_path: Path) -> None:
     assert f"(local development mode, nothing configured for: policy -> {trial_file}" in bare.stdout
     assert f"Roles come from {trial_file} (roles: operator, ops-lead)" in bare.stdout
     assert f'"{ADA.aad_object_id}" = ["ops-lead"]' in bare.stdout
+
+
+def test_the_main_job_with_nothing_configured(tmp_path: Path) -> None:
+    """Issue 11's walk-through: no policy, no config, no secret; reboot, rollback, approval by a
+    second person, and the card shows what really healed."""
+    env = console_env(tmp_path)
+    for name in ("TEAMS_BOT_POLICY_FILE", "TEAMS_BOT_CONFIG_FILE", "OPSBOT_EXAMPLE_STATE"):
+        del env[name]
+    script = "nodes failed\n1\n/wait 3\n5\nthe release breaks probes\n/user Grace Hopper\n"
+    script += "/show\n1\n/wait 5\n"
+    done = subprocess.run(
+        [*console_command(), "console", "--channel"],
+        input=script,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    # Ada is an operator: rebooting all 4 needs an ops-lead, so her view has no such button
+    # and says why; Rollback keeps the number it has in her view.
+    assert "! Your view: no “Reboot all” button." in out
+    assert "  [1] Reboot" in out and "[5] Rollback web-2026.11.20-3" in out
+    assert "Rebooted by Ada Lovelace at " in out
+    assert "needs approval (release rollbacks)" in out
+    assert "(latest card, as Grace Hopper sees it)" in out
+    assert "Grace Hopper> 1\n(pressing [1] Approve)" in out
+    assert "Approvals: 1 of 1 · Grace Hopper" in out and "Approved · succeeded" in out
+    assert "Rolled back web-2026.11.20-3, requested by Ada Lovelace" in out
+    assert out.count("Healed by the rollback of web-2026.11.20-3") == 2  # web-11, web-21
+    assert "⚠️ 1 failed node · 3 healed" in out
+    state = json.loads((tmp_path / "data" / "example-state.json").read_text())["nodes"]
+    unhealthy = [n["name"] for n in state if n["state"] != "healthy"]
+    assert unhealthy == ["db-02"]  # the one node no action touched
 
 
 def test_second_person_denies_with_a_reason_in_a_channel(tmp_path: Path) -> None:

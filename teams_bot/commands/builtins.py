@@ -63,7 +63,8 @@ async def whoami(ctx: CommandContext) -> Reply:
         roles=[RoleGrant(role, source) for role, source in caller.role_sources],
         checked_at=datetime.now(UTC),
     )
-    return CardReply(whoami_card(identity), summary)
+    signed_in = ctx.services.settings.auth_enabled  # local development mode checks no token
+    return CardReply(whoami_card(identity, signed_in=signed_in), summary)
 
 
 @builtins.command("version", permission="version", group="General")

@@ -378,3 +378,99 @@ async def test_work_interrupted_by_a_restart_is_reported_on_the_card(
     (record,) = await bot.services.audit.query(last=1, kind="action")
     assert record.outcome == "interrupted" and record.aad_object_id == ALICE.aad_object_id
     assert ran(record_path()) == []
+
+
+# --- issue 11: cards that tell the truth ------------------------------------------------------
+
+
+def _last_put(bot: BotUnderTest, needle: str) -> Callable[[], bool]:
+    return lambda: any(c.method == "PUT" and needle in visible_text(c.body) for c in bot.sim.calls)
+
+
+def _put_text(bot: BotUnderTest, needle: str) -> str:
+    return next(
+        visible_text(c.body)
+        for c in reversed(bot.sim.calls)
+        if c.method == "PUT" and needle in visible_text(c.body)
+    )
+
+
+async def test_after_a_reboot_the_headline_counts_what_is_still_failed(
+    nodes_bot: BotUnderTest,
+) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    assert "4 failed nodes" in card_text(posted.card)
+    await press(bot, posted, button(posted, "web-07"))
+    await wait_until(_last_put(bot, f"Rebooted by {ALICE.name}"))
+    final = _put_text(bot, f"Rebooted by {ALICE.name}")
+    assert "⚠️ 3 failed nodes · 1 healed" in final
+    assert "4 failed nodes" not in final
+
+
+async def test_after_a_rollback_the_nodes_it_healed_are_shown_healed(
+    nodes_bot: BotUnderTest,
+) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot)
+    rollback = next(a for t, a in posted.buttons.items() if t.startswith("Rollback"))
+    await press(bot, posted, rollback, user=ALICE)
+    await bot.sim.wait_for_calls(1)
+    reply = bot.teams.channel_message("<at>opsbot</at> the release breaks probes", user=ALICE)
+    reply["conversation"]["id"] = posted.conversation_id
+    assert (await bot.post(reply)).status in (200, 201)
+    await bot.sim.wait_for_calls(2)
+    (approval,) = await bot.services.approvals.open_for(ALICE.aad_object_id)
+    approve = next(
+        a
+        for a in executes(render_approval(bot.services, approval))
+        if a["verb"] == "approval.approve"
+    )
+    invoke = bot.teams.card_action_invoke(
+        "approval.approve",
+        approve["data"],
+        user=LENA,
+        where="channel",
+        reply_to_id=approval.activity_id,
+    )
+    invoke["conversation"]["id"] = posted.conversation_id
+    assert (await bot.post(invoke)).status == 200
+    await wait_until(_last_put(bot, "Rolled back web-2026.11.20-3"))
+    final = _put_text(bot, "Rolled back web-2026.11.20-3")
+    # web-07, web-11 and the odd one share the release; db-02 does not.
+    assert (
+        final.count(f"Healed by the rollback of web-2026.11.20-3, requested by {ALICE.name}") == 3
+    )
+    assert "⚠️ 1 failed node · 3 healed" in final
+    card = next(
+        c.body
+        for c in reversed(bot.sim.calls)
+        if c.method == "PUT" and "Rolled back web-2026.11.20-3" in visible_text(c.body)
+    )
+    content = card["attachments"][0]["content"]
+    reboots = [a for a in executes(content) if a["verb"] == "nodes.reboot"]
+    assert [b["data"] for b in reboots] == [button(posted, "db-02")["data"]], (
+        "only the node the rollback did not heal keeps its Reboot button"
+    )
+    assert "Reboot all failed (1)" in [a.get("title") for a in executes(content)]
+
+
+async def test_reboot_all_beyond_the_limit_is_offered_only_to_who_may(
+    nodes_bot: BotUnderTest,
+) -> None:
+    bot = nodes_bot
+    posted = await post_card(bot, user=ALICE)  # Alice asks; Teams refreshes the card for her
+    # Everyone's card says up front what "Reboot all failed (4)" needs.
+    assert "Reboot all failed: rebooting more than 3 nodes needs the role 'ops-lead'." in (
+        card_text(posted.card)
+    )
+    refresh = posted.card["refresh"]["action"]
+    as_alice = await press(bot, posted, refresh, user=ALICE)
+    titles = [a.get("title", "") for a in executes(as_alice["value"])]
+    assert "Reboot" in titles and not [t for t in titles if t.startswith("Reboot all")]
+    assert "Your view: no “Reboot all” button." in card_text(as_alice["value"])
+    assert "ops-lead" in card_text(as_alice["value"])
+    as_lena = await press(bot, posted, refresh, user=LENA)
+    assert "Reboot all failed (4)" in [a.get("title") for a in executes(as_lena["value"])]
+    assert "Your view" not in card_text(as_lena["value"])
+    assert ran(record_path()) == [] and not bot.sim.calls, "a refresh changes nothing"

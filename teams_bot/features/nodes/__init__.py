@@ -54,7 +54,12 @@ ROLLBACK_JOB = JobSpec(
 
 
 def render(services: Services, card: CardRecord) -> dict[str, Any]:
-    return nodes_card.render(card, services.signer)
+    note = nodes_card.reboot_all_note(services.authorizer.policy, _names(card))
+    return nodes_card.render(card, services.signer, reboot_all_note=note)
+
+
+def _names(card: CardRecord) -> list[str]:
+    return [node["name"] for node in card.data["nodes"]]
 
 
 async def view(
@@ -63,10 +68,19 @@ async def view(
     """This viewer's own card: without the buttons they may not use, saying why."""
     check = services.authorizer.check
     reboot = check(viewer, where, "nodes.reboot", "nodes reboot", {"nodes": []})
+    every = check(viewer, where, "nodes.reboot", "nodes reboot", {"nodes": _names(card)})
     rollback = check(viewer, where, "release.rollback", "release rollback", {})
-    shown = nodes_card.render(card, services.signer, may_act=(reboot.allowed, rollback.allowed))
+    shown = nodes_card.render(
+        card,
+        services.signer,
+        may_act=(reboot.allowed, rollback.allowed),
+        may_reboot_all=every.allowed,
+        reboot_all_note=nodes_card.reboot_all_note(services.authorizer.policy, _names(card)),
+    )
     if not reboot.allowed:
         shown = with_notice(shown, f"Your view: no Reboot buttons. {reboot.reason}")
+    elif not every.allowed and card.data["buttons"].get("reboot_all"):
+        shown = with_notice(shown, f"Your view: no “Reboot all” button. {every.reason}")
     return shown
 
 

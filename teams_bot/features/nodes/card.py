@@ -18,8 +18,10 @@ from cards.common import with_notice
 from teams_bot.actions.refresh import REFRESH_VERB, refresh_token
 from teams_bot.actions.signing import ActionSigner
 from teams_bot.actions.store import ActionRecord, CardRecord
+from teams_bot.authz import matches
 from teams_bot.automation.models import NodeInfo
 from teams_bot.jobs.core import Entry, progress_entry
+from teams_bot.policy import Policy, command_key
 
 KIND = "failed_nodes"
 PAGE_SIZE = 25
@@ -43,6 +45,7 @@ def initial_data(
         "buttons": {"reboot": {}, "reboot_all": None, "rollback": None},
         "progress": {},
         "rollback": None,
+        "healed": {},  # node -> entry: healed by another job (the rollback of its release)
     }
 
 
@@ -59,6 +62,7 @@ def _node(node: NodeInfo) -> dict[str, Any]:
         "state": node.state,
         "since": node.since.isoformat() if node.since else None,
         "last_error": node.last_error,
+        "release": node.release,
     }
 
 
@@ -69,8 +73,24 @@ def mark_nodes(data: dict[str, Any], targets: Sequence[str], entry: Entry) -> di
 
 
 def mark_rollback(data: dict[str, Any], targets: Sequence[str], entry: Entry) -> dict[str, Any]:
+    """The rollback's state; when it succeeded, the nodes its release broke are healed (what
+    the rollback action does: see infra/examples/rollback_release.py) and shown so."""
     data["rollback"] = entry
+    if entry["state"] == "succeeded" and data.get("release"):
+        data["healed"] = {**data.get("healed", {}), **healed_by_rollback(data, entry)}
     return data
+
+
+def healed_by_rollback(data: dict[str, Any], entry: Entry) -> dict[str, Entry]:
+    """Nodes broken by the card's release and not rebooted already, each with a healed entry."""
+    release = data["release"]
+    done = {n for n, p in data["progress"].items() if p["state"] in ("running", "succeeded")}
+    how = {**entry, "state": "succeeded", "detail": f"the rollback of {release}"}
+    return {
+        node["name"]: how
+        for node in data["nodes"]
+        if node.get("release") == release and node["name"] not in done
+    }
 
 
 def interrupted(
@@ -87,15 +107,37 @@ def interrupted(
     return data
 
 
+def reboot_all_note(policy: Policy, nodes: Sequence[str]) -> str | None:
+    """What "Reboot all failed" needs for this many nodes beyond a single Reboot, said up front
+    on the card everyone sees (the policy's argument rules on the node count)."""
+    for rule in policy.argument_rules:
+        if rule.argument != "nodes" or rule.kind != "count_over":
+            continue
+        if matches(rule.commands, command_key("nodes reboot")) and len(nodes) > int(
+            str(rule.value)
+        ):
+            what = rule.description or f"rebooting more than {rule.value} nodes"
+            return f"Reboot all failed: {what} needs the role '{rule.require_role}'."
+    return None
+
+
 def render(
-    card: CardRecord, signer: ActionSigner, *, may_act: tuple[bool, bool] = (True, True)
+    card: CardRecord,
+    signer: ActionSigner,
+    *,
+    may_act: tuple[bool, bool] = (True, True),
+    may_reboot_all: bool = True,
+    reboot_all_note: str | None = None,
 ) -> dict[str, Any]:
-    """The card; `may_act` = (may reboot, may roll back) for one viewer's own view."""
+    """The card; `may_act` = (may reboot, may roll back) and `may_reboot_all` (that many nodes)
+    for one viewer's own view; `reboot_all_note` what Reboot all needs, for everyone."""
     data = card.data
     may_reboot, may_rollback = may_act
     buttons = (
         data["buttons"] if may_reboot else {**data["buttons"], "reboot": {}, "reboot_all": None}
     )
+    if not may_reboot_all:
+        buttons = {**buttons, "reboot_all": None}
     if not may_rollback:
         buttons = {**buttons, "rollback": None}
     rollback_state = data.get("rollback")
@@ -118,6 +160,8 @@ def render(
         refresh_verb=REFRESH_VERB,
         refresh_user_ids=[data["requester_teams_id"]] if data.get("requester_teams_id") else [],
         refresh_action_id=refresh_token(signer, card.id),
+        healed={k: _progress(v) for k, v in (data.get("healed") or {}).items()},
+        reboot_all_note=reboot_all_note,
     )
     return _with_rollback_notice(drawn, data["release"], rollback_state)
 

@@ -46,13 +46,17 @@ async def nodes_failed(ctx: CommandContext, *, cluster: str | None = None) -> Re
     actions = _actions(services, card, ctx.caller, now)
     await services.actions.create(card, actions)
     card = await services.actions.card(card.id) or card
-    summary = f"{len(found)} failed node(s)" + (f" in {cluster}" if cluster else "")
+    summary = f"{len(found)} failed {'node' if len(found) == 1 else 'nodes'}"
+    summary += f" in {cluster}" if cluster else ""
     card_id = card.id
 
     async def posted(message_id: str) -> None:
         await services.actions.set_activity_id(card_id, message_id)
 
-    return CardReply(nodes_card.render(card, services.signer), summary, on_posted=posted)
+    names = [node["name"] for node in card.data["nodes"]]
+    note = nodes_card.reboot_all_note(services.authorizer.policy, names)
+    shown = nodes_card.render(card, services.signer, reboot_all_note=note)
+    return CardReply(shown, summary, on_posted=posted)
 
 
 def _actions(
