@@ -77,10 +77,12 @@ def _lifecycle(settings: Settings, catalog: Catalog) -> Callable[[web.Applicatio
         endpoint.serve(services)
         app[SERVICES], app[HTTP], app[ENDPOINT] = services, http, endpoint
         every = settings.approval_scan_seconds
-        scanner = asyncio.ensure_future(maintain_forever(services, catalog.scans, every))
+        background = [asyncio.ensure_future(maintain_forever(services, catalog.scans, every))]
+        background += [asyncio.ensure_future(work(services)) for work in catalog.workers]
         yield
-        scanner.cancel()
-        await asyncio.gather(scanner, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await services.tasks.drain(grace_s=10)
         await http.close()
         await db.close()

@@ -46,6 +46,7 @@ Viewer = Callable[["Services", "CardRecord", "Caller", "Where"], Awaitable[Card]
 # (card data, the interrupted action, retry action id per target) -> new card data
 Interrupted = Callable[[CardData, "ActionRecord", dict[str, str]], CardData]
 Scan = Callable[["Services"], Awaitable[Sequence[object]]]
+Worker = Callable[["Services"], Awaitable[None]]  # runs for the life of the app (e.g. delivery)
 RouteHandler = Callable[["Services", "web.Request"], Awaitable["web.StreamResponse"]]
 
 
@@ -109,6 +110,7 @@ class Feature:
     scans: Sequence[Scan] = ()
     routes: Sequence[Route] = ()
     guards: Sequence[GuardFactory] = ()
+    workers: Sequence[Worker] = ()
 
 
 class FeatureConflictError(Exception):
@@ -126,6 +128,7 @@ class Catalog:
         self.scans: list[Scan] = []
         self.routes: dict[tuple[str, str], Route] = {}
         self.guards: list[GuardFactory] = []
+        self.workers: list[Worker] = []
         for feature in self.features:
             self._add(feature)
 
@@ -140,6 +143,7 @@ class Catalog:
             _put(self.routes, key, route, f"route {route.method} {route.path}", feature)
         self.scans.extend(feature.scans)
         self.guards.extend(feature.guards)
+        self.workers.extend(feature.workers)
 
     def render(self, services: Services, card: CardRecord) -> Card:
         return self.cards[card.kind].render(services, card)

@@ -5,9 +5,11 @@ The Bot Framework layer (`teams_bot.bf.messenger`) implements this; the core onl
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from teams_bot.commands.context import Reply
+from teams_bot.outbox.models import Delivery, SendResult
 
 
 class Messenger(Protocol):
@@ -23,4 +25,8 @@ class Messenger(Protocol):
 
     async def member_aad_id(self, conversation_id: str, teams_id: str) -> str:
         """The Azure AD object id of a member of the conversation ("" when Teams does not say)."""
+        ...
+
+    def outbox_send(self) -> Callable[[Delivery], Awaitable[SendResult]]:
+        """How the outbox's delivery worker sends one delivery (no retries of its own)."""
         ...

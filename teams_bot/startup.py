@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,8 +72,16 @@ def _check_policy(settings: Settings) -> None:
 
 
 def _check_config(settings: Settings) -> None:
+    """The automation config, and the tables features read from the same file."""
+    from teams_bot.alerts import load_alerts
+    from teams_bot.features.release.config import load_release_config
+
+    path = settings.config_file
     try:
-        load_automation(settings.config_file)
+        load_automation(path)
+        load_release_config(path)
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path else {}
+        load_alerts(path, data)
     except ConfigError as exc:
         raise StartupError(f"TEAMS_BOT_CONFIG_FILE: {exc}") from None
 

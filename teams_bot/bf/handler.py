@@ -246,21 +246,27 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
         await membership.forget(self.services, turn_context)
 
     async def _remember(self, activity: Activity) -> None:
+        """Keep the conversation's reference for proactive posts; a channel thread's also as
+        its channel's (alerts and freezes post new threads there)."""
         where = where_of(activity)
         if not where.conversation_id or self._known.get(where.conversation_id) == where.service_url:
             return
-        await self.conversations.save(
-            StoredConversation(
-                conversation_id=where.conversation_id,
-                conversation_type=where.conversation_type,
-                tenant_id=where.tenant_id,
-                team_id=where.team_id,
-                channel_id=where.channel_id,
-                service_url=where.service_url,
-                reference=reference_dict(activity),
-                updated_at=datetime.now(UTC),
+        reference = reference_dict(activity)
+        ids = {where.conversation_id, where.conversation_id.split(";")[0]}
+        for conversation_id in ids:
+            conversation = {**(reference.get("conversation") or {}), "id": conversation_id}
+            await self.conversations.save(
+                StoredConversation(
+                    conversation_id=conversation_id,
+                    conversation_type=where.conversation_type,
+                    tenant_id=where.tenant_id,
+                    team_id=where.team_id,
+                    channel_id=where.channel_id,
+                    service_url=where.service_url,
+                    reference={**reference, "conversation": conversation},
+                    updated_at=datetime.now(UTC),
+                )
             )
-        )
         self._known[where.conversation_id] = where.service_url
 
 

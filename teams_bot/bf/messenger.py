@@ -10,6 +10,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.schema import ConversationReference
 
+from teams_bot.bf.outbound import TeamsOutbox
 from teams_bot.bf.replies import card_message, to_activity
 from teams_bot.commands.context import Reply
 from teams_bot.storage.conversations import ConversationStore
@@ -49,6 +50,10 @@ class TeamsMessenger:
 
         await self._adapter.continue_conversation(reference, send, self._app_id)
         return sent[0] if sent else ""
+
+    def outbox_send(self) -> TeamsOutbox:
+        """The outbox worker's send: one connector call a delivery, its status as it came."""
+        return TeamsOutbox(self._adapter.sender.session, self._adapter.auth, self._conversations)
 
     async def member_aad_id(self, conversation_id: str, teams_id: str) -> str:
         reference = await self._reference(conversation_id)

@@ -60,6 +60,10 @@ class ConnectorSender:
         self._session = session
         self._attempts = attempts
 
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        return self._session
+
     async def send(
         self,
         service_url: str,

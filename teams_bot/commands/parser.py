@@ -135,6 +135,7 @@ class ParamSpec:
     help: str = ""
     convert: Callable[[str], object] = field(default=str, repr=False, compare=False)
     aliases: tuple[str, ...] = ()  # other names people may type for it
+    takes_terms: bool = False  # variadic only: unknown `name=value` words are its items
 
     @property
     def display(self) -> str:
@@ -197,6 +198,8 @@ class _Binder:
                 values_only = True
             elif token.text.startswith("--") and len(token.text) > 2:
                 pos = self.option(token.text[2:], tokens, pos)
+            elif named and self.is_term(named.group(1)):
+                self.positional(token.text)
             elif named:
                 self.set(self.lookup(named.group(1), ""), named.group(2))
             else:
@@ -218,6 +221,11 @@ class _Binder:
             self.fail(f"Option '--{spec.display}' needs a value.")
         self.set(spec, tokens[pos].text)
         return pos + 1
+
+    def is_term(self, key: str) -> bool:
+        """`team=payments` for a command whose words are filter terms, not options."""
+        takes = self.variadic is not None and self.variadic.takes_terms
+        return takes and _key(key) not in self.named
 
     def lookup(self, key: str, prefix: str) -> ParamSpec:
         spec = self.named.get(_key(key))

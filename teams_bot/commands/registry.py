@@ -94,10 +94,12 @@ class CommandRegistry:
         examples: Sequence[str] = (),
         hidden: bool = False,
         aliases: Mapping[str, Sequence[str]] | None = None,
+        terms: bool = False,
     ) -> Callable[[F], F]:
         """Register an async function as a command; raise TypeError if it cannot be one.
 
-        `aliases` gives a parameter other names people may type (`{"env": ["environment"]}`).
+        `aliases` gives a parameter other names people may type (`{"env": ["environment"]}`);
+        `terms` makes `name=value` words items of the *args (filters like `team=payments`).
         """
 
         def decorate(func: F) -> F:
@@ -110,6 +112,7 @@ class CommandRegistry:
                     examples=examples,
                     hidden=hidden,
                     aliases=aliases,
+                    terms=terms,
                 )
             )
             return func
@@ -193,6 +196,7 @@ def build_command(
     examples: Sequence[str] = (),
     hidden: bool = False,
     aliases: Mapping[str, Sequence[str]] | None = None,
+    terms: bool = False,
 ) -> Command:
     """Make a Command from a function; raise TypeError for anything a command can't be."""
     where = getattr(func, "__qualname__", repr(func))
@@ -209,7 +213,12 @@ def build_command(
     summary, long_help, arg_help = split_docstring(doc)
     named = aliases or {}
     params = tuple(
-        replace(p, help=arg_help.get(p.name, ""), aliases=tuple(named.get(p.name, ())))
+        replace(
+            p,
+            help=arg_help.get(p.name, ""),
+            aliases=tuple(named.get(p.name, ())),
+            takes_terms=terms and p.kind == "variadic",
+        )
         for p in param_specs(func)
     )
     unknown = set(named) - {p.name for p in params}

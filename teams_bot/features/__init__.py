@@ -8,6 +8,13 @@ from teams_bot.kit import Feature
 
 def default_features() -> list[Feature]:
     """The features this build ships, in help order."""
-    from teams_bot.features import approvals, builtins, nodes, reboot, release
+    from teams_bot.features import alerts, approvals, builtins, nodes, reboot, release
 
-    return [builtins.feature, nodes.feature, reboot.feature, release.feature, approvals.feature]
+    return [
+        builtins.feature,
+        nodes.feature,
+        reboot.feature,
+        release.feature,
+        alerts.feature,
+        approvals.feature,
+    ]
