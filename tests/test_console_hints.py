@@ -102,6 +102,11 @@ def test_the_trial_policy_lets_the_playground_s_second_user_approve() -> None:
     # The Agents Playground's default mock tenant: Alex Wilber types, Megan Bowen is the other
     # user (aadObjectIds as the playground spells them, see scripts/playground_check.py).
     alex, megan = "00000000-0000-0000-0000-0000000000020", "00000000-0000-0000-0000-0000000000021"
+    # The README's second playground start uses this config: Megan Bowen is its current user.
+    config = (ROOT / "infra" / "playground.megan-bowen.yml").read_text()
+    current = config.split("currentUser:\n", 1)[1].split("users:\n", 1)[0]
+    assert "name: Megan Bowen" in current and f"aadObjectId: {megan}" in current
+    assert config.count("aadObjectId: ") == 6  # the playground needs all six mock users
     trial = load_policy(ROOT / "infra" / "policy.trial.toml")
     (rollback,) = [r for r in trial.approval_rules if r.commands == ("release.rollback",)]
     assert ("ops-lead", "user binding") in trial.roles_for(megan)
