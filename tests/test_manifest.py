@@ -454,15 +454,13 @@ def test_build_needs_no_runtime_secrets_and_validate_no_schema_option(tmp_path: 
     # tenant id); the package needs only the bot id, its name and a domain.
     (tmp_path / ".env").write_text("TEAMS_BOT_BOT_NAME=ops\n")
     env = {"MicrosoftAppId": BOT_ID}
-    built = run_standalone(
-        "manifest", "build", "--domain", "bot.example.com", cwd=tmp_path, env=env
-    )
+    built = run_standalone("build", "--domain", "bot.example.com", cwd=tmp_path, env=env)
     assert built.returncode == 0, built.stderr
     with zipfile.ZipFile(tmp_path / "app.zip") as archive:
         manifest = json.loads(archive.read("manifest.json"))
     assert manifest["bots"][0]["botId"] == BOT_ID
     assert manifest["name"]["short"] == "ops"
-    checked = run_standalone("manifest", "validate", "app.zip", cwd=tmp_path, env={})
+    checked = run_standalone("validate", "app.zip", cwd=tmp_path, env={})
     assert checked.returncode == 0, checked.stderr
     assert checked.stdout.strip() == "app.zip: valid (the bundled v1.29 schema)"
     assert sorted(p.name for p in tmp_path.iterdir()) == [".env", "app.zip"]

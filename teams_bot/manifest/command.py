@@ -26,7 +26,11 @@ from teams_bot.manifest.validate import (
 
 def add_parser(sub: Any) -> None:
     """Add `manifest` with its `build` and `validate` sub-commands to the CLI's subparsers."""
-    manifest = sub.add_parser("manifest", help="build or validate the Teams app package")
+    add_actions(sub.add_parser("manifest", help="build or validate the Teams app package"))
+
+
+def add_actions(manifest: argparse.ArgumentParser) -> None:
+    """`build` and `validate` under `manifest` (or under a parser of their own)."""
     actions = manifest.add_subparsers(dest="manifest_command", required=True)
     build = actions.add_parser("build", help="fill the manifest template and write the zip")
     build.add_argument("--out", type=Path, default=Path("app.zip"), help="default app.zip")
@@ -69,8 +73,8 @@ def run(_settings: object, args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m teams_bot.manifest build|validate ...`, without the rest of the CLI."""
-    parser = argparse.ArgumentParser(prog="teams-bot")
-    add_parser(parser.add_subparsers(dest="command", required=True))
+    parser = argparse.ArgumentParser(prog="python -m teams_bot.manifest")
+    add_actions(parser)
     return run(None, parser.parse_args(argv))
 
 
