@@ -17,6 +17,7 @@ from teams_bot.commands.registry import CommandRegistry
 from teams_bot.features import default_features
 from teams_bot.http_security import apply_headers, security_headers
 from teams_bot.kit import Catalog, Feature, Route, installed_features
+from teams_bot.outbox import OutboxStore
 from teams_bot.scans import maintain_forever
 from teams_bot.services import Services, build_services, open_database
 from teams_bot.settings import Settings
@@ -111,8 +112,11 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready when the database answers and takes a write; the body names what is down."""
-    state = await storage_state(request.app[SERVICES].db)
-    if state == "writable":
-        return web.json_response({"status": "ready", "database": "reachable", "storage": state})
-    body = {"status": "not ready", "database": state, "storage": state}
-    return web.json_response(body, status=503)
+    db = request.app[SERVICES].db
+    state = await storage_state(db)
+    if state != "writable":
+        body = {"status": "not ready", "database": state, "storage": state}
+        return web.json_response(body, status=503)
+    failed = (await OutboxStore(db).counts()).get("failed", 0)
+    details = {"database": "reachable", "storage": state, "deliveries_failed": failed}
+    return web.json_response({"status": "ready", **details})

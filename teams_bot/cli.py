@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from teams_bot import __version__
+from teams_bot.alerts import cli as alerts_cli
 from teams_bot.console import main as console_command
 from teams_bot.hosts import is_loopback
 from teams_bot.logs import configure_logging
@@ -54,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--last", type=int, default=20, help="how many records (default 20)")
     manifest_command.add_parser(sub)
     console_command.add_parser(sub)
+    alerts_cli.add_parsers(sub)
     return parser
 
 
@@ -78,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "manifest": manifest_command.run,
         "console": console_command.run,
+        "send-alert": alerts_cli.send_alert,
+        "alerts": alerts_cli.failed,
     }
     return handlers[args.command](settings, args)
 

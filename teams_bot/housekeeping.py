@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from teams_bot import retention
+from teams_bot.outbox import OutboxStore
 
 if TYPE_CHECKING:
     from teams_bot.services import Services
 
 EVERY_S = 3600.0
+OUTBOX_KEPT = timedelta(days=7)  # delivered rows (each message's newest row stays)
 _last_run: dict[int, float] = {}
 
 
@@ -24,5 +26,7 @@ async def prune_old_records(services: Services) -> Sequence[object]:
         return []
     _last_run[key] = now
     max_age = timedelta(days=services.settings.retention_days)
-    pruned = await retention.prune(services.db, datetime.now(UTC), max_age)
-    return [pruned] if any(vars(pruned).values()) else []
+    today = datetime.now(UTC)
+    pruned = await retention.prune(services.db, today, max_age)
+    sent = await OutboxStore(services.db).prune(today - OUTBOX_KEPT)
+    return [pruned] if any(vars(pruned).values()) or sent else []
