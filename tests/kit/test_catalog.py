@@ -29,13 +29,17 @@ async def _noop(*_: object) -> object:
 
 def test_the_shipped_features_merge_without_clashes() -> None:
     catalog = Catalog(default_features())
-    assert {f.name for f in catalog.features} == {"builtins", "nodes", "reboot", "approvals"}
+    names = {f.name for f in catalog.features}
+    assert names == {"builtins", "nodes", "reboot", "release", "alerts", "approvals"}
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
     )
     assert {"failed_nodes", "node_reboot"} <= set(catalog.cards)
     assert catalog.commands.get("nodes reboot") is not None
-    assert len(catalog.scans) == 4  # interrupted jobs, retention, approval expiry and recovery
+    # interrupted jobs, retention, timed freezes, interrupted releases, approval expiry, recovery
+    assert len(catalog.scans) == 6
+    assert len(catalog.guards) == 1 and len(catalog.workers) == 1  # the freeze; alert delivery
+    assert ("POST", "/api/alerts/{source}") in catalog.routes
 
 
 @pytest.mark.parametrize(
