@@ -38,6 +38,10 @@ param microsoftAppTenantId string = tenant().tenantId
 @minLength(16)
 param actionSecret string
 
+@description('Optional bearer token for scraping GET /metrics from outside the container; stored in Key Vault.')
+@secure()
+param metricsToken string = ''
+
 @description('PostgreSQL administrator login and password (the app connects with them over TLS).')
 param postgresAdminLogin string = 'teamsbot'
 @secure()
@@ -214,6 +218,12 @@ resource actionSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   properties: { value: actionSecret }
 }
 
+resource metricsTokenSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = if (!empty(metricsToken)) {
+  parent: vault
+  name: 'metrics-token'
+  properties: { value: metricsToken }
+}
+
 resource databaseUrlSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: vault
   name: 'database-url'
@@ -306,6 +316,7 @@ var plainSettings = [
 
 var secretSettings = concat(
   isMsi ? [] : [{ name: 'MicrosoftAppPassword', secretRef: 'microsoft-app-password' }],
+  empty(metricsToken) ? [] : [{ name: 'TEAMS_BOT_METRICS_TOKEN', secretRef: 'metrics-token' }],
   [
     { name: 'TEAMS_BOT_ACTION_SECRET', secretRef: 'action-secret' }
     { name: 'TEAMS_BOT_DATABASE_URL', secretRef: 'database-url' }
@@ -316,6 +327,7 @@ var secretSettings = concat(
 // Container Apps secrets resolved from Key Vault (versionless: a restart picks up a rotation).
 var vaultSecretNames = concat(
   isMsi ? [] : ['microsoft-app-password'],
+  empty(metricsToken) ? [] : ['metrics-token'],
   ['action-secret', 'database-url'],
   empty(policyToml) ? [] : ['policy-toml'],
   empty(configToml) ? [] : ['config-toml'],
@@ -390,6 +402,7 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
     secretsReader
     appPasswordSecret
     actionSecretSecret
+    metricsTokenSecret
     databaseUrlSecret
     policySecret
     configSecret

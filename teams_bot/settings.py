@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     # vouches for from.aadObjectId and the tenant (Web Chat, Direct Line do not).
     allowed_channels: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["msteams"])
     dangerously_allow_unauthenticated_remote: bool = False
+    # GET /metrics: open to loopback; from elsewhere only with "Authorization: Bearer <this>".
+    metrics_token: SecretStr | None = None
 
     # Automation (inventory sources, runners): a TOML file, see infra/config.example.toml.
     config_file: Path | None = None
@@ -207,13 +209,18 @@ def effective_settings(settings: Settings) -> dict[str, str]:
     return shown
 
 
-SECRET_SETTINGS = ("MicrosoftAppPassword", "TEAMS_BOT_ACTION_SECRET", "TEAMS_BOT_DATABASE_URL")
+SECRET_SETTINGS = (
+    "MicrosoftAppPassword",
+    "TEAMS_BOT_ACTION_SECRET",
+    "TEAMS_BOT_DATABASE_URL",
+    "TEAMS_BOT_METRICS_TOKEN",
+)
 
 
 def secret_values(settings: Settings) -> list[str]:
     """The secret values in this configuration, to mask in logs and in job output."""
     values = [settings.app_password]
-    for secret in (settings.action_secret, settings.database_url):
+    for secret in (settings.action_secret, settings.database_url, settings.metrics_token):
         values.append(secret.get_secret_value() if secret else "")
     if settings.database_url:  # the password alone may be printed too
         password = urlsplit(settings.database_url.get_secret_value()).password

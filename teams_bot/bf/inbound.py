@@ -36,6 +36,7 @@ from botframework.connector.auth import JwtTokenExtractor
 
 from teams_bot.bf.auth import metadata_urls
 from teams_bot.bf.metadata import AsyncOpenIdMetadata
+from teams_bot.metrics import TOKEN_REFUSALS
 from teams_bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -157,6 +158,7 @@ async def read_activity_body(
     reason = await precheck.refusal(request.headers.get("Authorization", ""))
     if reason is not None:
         precheck.refusals.warning("401 before reading the body from %s: %s", request.remote, reason)
+        TOKEN_REFUSALS.labels(reason.split(" (")[0][:40]).inc()
         return _problem(401, "unauthorized")
     if request.content_type != "application/json":
         return _problem(415, "Content-Type must be application/json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from teams_bot.bf.replies import to_activity
 from teams_bot.bf.sender import ConnectorSender
 from teams_bot.dispatch import Dispatcher, apology
 from teams_bot.logs import correlation_id
+from teams_bot.metrics import TOKEN_REFUSALS, TURN_SECONDS, TURNS
 from teams_bot.services import Services
 from teams_bot.settings import Settings
 from teams_bot.storage.conversations import ConversationStore
@@ -28,6 +30,7 @@ from teams_bot.storage.conversations import ConversationStore
 log = logging.getLogger(__name__)
 
 Handler = Any  # aiohttp request handler
+ACTIVITY_TYPE = web.RequestKey("activity_type", str)
 
 
 class TeamsEndpoint:
@@ -54,12 +57,21 @@ class TeamsEndpoint:
         self.bot = OpsBot(services, Dispatcher.of(services))
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        response = await self._messages(request)
+        TURN_SECONDS.observe(time.perf_counter() - started)
+        kind = str(request.get(ACTIVITY_TYPE) or "unparsed")[:20]
+        TURNS.labels(kind, str(response.status)).inc()
+        return response
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
         body = await read_activity_body(request, self.precheck)  # token checked before parsing
         if isinstance(body, web.Response):
             return body
         activity = _activity(body)
         if isinstance(activity, web.Response):
             return activity
+        request[ACTIVITY_TYPE] = str(activity.type)  # for the metrics
         if self.bot is None:
             return _problem(503, "starting")
         auth_header = request.headers.get("Authorization", "")
@@ -67,6 +79,7 @@ class TeamsEndpoint:
             response = await self.adapter.process_activity(auth_header, activity, self.bot.on_turn)
         except PermissionError as exc:
             log.warning("401 for %r from %s: %s", activity.type, request.remote, exc)
+            TOKEN_REFUSALS.labels("validation").inc()
             return _problem(401, "unauthorized")
         except Exception:
             log.exception("could not process a %r activity", activity.type)

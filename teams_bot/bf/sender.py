@@ -24,6 +24,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from teams_bot.metrics import CONNECTOR_CALLS
+
 log = logging.getLogger(__name__)
 
 BearerSource = Callable[[], Awaitable[str | None]]
@@ -141,6 +143,7 @@ class ConnectorSender:
             headers["Authorization"] = token
         data = json.dumps(body, separators=(",", ":")) if body is not None else None
         async with self._session.request(method, url, data=data, headers=headers) as resp:
+            CONNECTOR_CALLS.labels(method, str(resp.status)).inc()
             text = await resp.text()
             if resp.status >= 400:
                 retry_after = _retry_after(resp.headers.get("Retry-After"))

@@ -8,7 +8,15 @@ from teams_bot.kit import Feature
 
 def default_features() -> list[Feature]:
     """The features this build ships, in help order."""
-    from teams_bot.features import alerts, approvals, builtins, nodes, reboot, release
+    from teams_bot.features import (
+        alerts,
+        approvals,
+        builtins,
+        nodes,
+        observability,
+        reboot,
+        release,
+    )
 
     return [
         builtins.feature,
@@ -17,4 +25,5 @@ def default_features() -> list[Feature]:
         release.feature,
         alerts.feature,
         approvals.feature,
+        observability.feature,
     ]

@@ -23,6 +23,7 @@ from teams_bot.errors import CommandError
 from teams_bot.identity import Caller
 from teams_bot.jobs.retry import kept_trying
 from teams_bot.leases import kept
+from teams_bot.metrics import JOB_SECONDS, JOBS_RUNNING
 
 if TYPE_CHECKING:
     from teams_bot.services import Services
@@ -137,6 +138,7 @@ async def _run(
         await services.actions.renew(holder, until)
         await services.locks.renew(holder, until)
 
+    JOBS_RUNNING.inc()
     try:
         async with kept(renew):  # a lease that runs out means this process is gone
             for target in claim.targets:
@@ -146,6 +148,8 @@ async def _run(
         await _finish(services, claim, caller, press, ok, started)
         await _show_final(services, claim.action.card_id)
     finally:
+        JOBS_RUNNING.dec()
+        JOB_SECONDS.labels("succeeded" if ok else "failed").observe(time.perf_counter() - started)
         await _release(services, holder)
         if not done.done():
             done.set_result(ok)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, insert, or_, select
 from sqlalchemy.engine import RowMapping
 
+from teams_bot.metrics import AUDITED, command_label
 from teams_bot.storage.db import Database
 from teams_bot.storage.redact import redact
 from teams_bot.storage.schema import audit_log
@@ -95,6 +96,7 @@ class AuditLog:
         """Store `record`, with secret-looking arguments redacted; returns once committed.
         On SQLite concurrent appends share a commit (group commit)."""
         values = _row_values(record)
+        AUDITED.labels(record.kind, command_label(record.command), record.outcome[:20]).inc()
         writer = self._db.group_writer()
         if writer is not None:
             await writer.insert(self._insert, values)

@@ -30,14 +30,17 @@ async def _noop(*_: object) -> object:
 def test_the_shipped_features_merge_without_clashes() -> None:
     catalog = Catalog(default_features())
     names = {f.name for f in catalog.features}
-    assert names == {"builtins", "nodes", "reboot", "release", "alerts", "approvals"}
+    assert names == {
+        "builtins", "nodes", "reboot", "release", "alerts", "approvals", "observability"
+    }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
     )
     assert {"failed_nodes", "node_reboot"} <= set(catalog.cards)
     assert catalog.commands.get("nodes reboot") is not None
-    # interrupted jobs, retention, timed freezes, interrupted releases, approval expiry, recovery
-    assert len(catalog.scans) == 6
+    # interrupted jobs, retention, timed freezes, interrupted releases, approval expiry and
+    # recovery, outbox gauges
+    assert len(catalog.scans) == 7
     assert len(catalog.guards) == 1 and len(catalog.workers) == 1  # the freeze; alert delivery
     assert ("POST", "/api/alerts/{source}") in catalog.routes
 
