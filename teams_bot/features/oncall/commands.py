@@ -41,13 +41,24 @@ async def oncall(ctx: CommandContext, team: str | None = None) -> Reply:
     return CardReply(duty_card(found), f"On call for {rotation.team}: {who}")
 
 
-def _person(ctx: CommandContext, rotation: Rotation | None, value: str) -> Person:
-    """An @mention, else a member of the team's rotation by name."""
+async def _person(ctx: CommandContext, rotation: Rotation | None, value: str) -> Person:
+    """An @mention (its AAD id from the entity, a rotation member or the Teams roster), else a
+    member of the team's rotation by name."""
     mentioned = ctx.mentions.get(value)
+    members = rotation.members if rotation else ()
     if mentioned is not None:
-        return Person(mentioned.name, mentioned.aad_object_id, mentioned.teams_id)
+        aad = mentioned.aad_object_id or next(
+            (m.aad_object_id for m in members if m.teams_id and m.teams_id == mentioned.teams_id),
+            "",
+        )
+        if not aad and mentioned.teams_id:
+            found = await ctx.services.messenger.member_aad_id(
+                ctx.where.conversation_id, mentioned.teams_id
+            )
+            aad = str(found or "")
+        return Person(mentioned.name, aad, mentioned.teams_id)
     wanted = value.removeprefix("@").strip().lower()
-    for member in rotation.members if rotation else ():
+    for member in members:
         if member.name.lower() == wanted:
             return member
     raise CommandError(f"@mention the person (I don't know {value!r} here).")
@@ -67,7 +78,7 @@ async def oncall_override(
         raise CommandError("An override lasts from one minute to 14 days (for=4h, for=2d).")
     services: Services = ctx.services
     rotation = _rotation(config_of(services), team)
-    who, now = _person(ctx, rotation, person), datetime.now(UTC)
+    who, now = await _person(ctx, rotation, person), datetime.now(UTC)
     override = Override(
         id=services.signer.new_id(),
         tenant_id=ctx.caller.tenant_id,
@@ -102,7 +113,7 @@ async def oncall_page(ctx: CommandContext, person: str, *message: str) -> Reply:
             raise CommandError(f"Nobody is on call for {team.team} now.")
         who = shift.person
     else:
-        who = _person(ctx, None, person)
+        who = await _person(ctx, None, person)
     page = Page(
         id=services.signer.new_id(),
         tenant_id=ctx.caller.tenant_id,
