@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from cards.common import (
@@ -60,7 +60,10 @@ class PageView:
 def when(at: datetime, zone: tzinfo) -> str:
     """`Mon 30 Mar 09:00 CEST (07:00 UTC)`."""
     local = at.astimezone(zone)
-    return f"{local:%a %d %b %H:%M %Z} ({at.astimezone(UTC):%H:%M} UTC)"
+    shown = f"{local:%a %d %b %H:%M %Z}"
+    return (
+        shown if local.utcoffset() == timedelta(0) else f"{shown} ({at.astimezone(UTC):%H:%M} UTC)"
+    )
 
 
 def mention(name: str, mention_id: str) -> tuple[str, dict[str, Any]]:
