@@ -55,6 +55,10 @@ class BotUnderTest:
         auth = self.sim.authorization(kind, service_url=activity.get("serviceUrl"))
         return await post_activity(self.session, self.url, activity, auth)
 
+    async def post_with(self, activity: dict[str, Any], authorization: str | None) -> PostResult:
+        """Post with exactly this Authorization header (e.g. the same token twice)."""
+        return await post_activity(self.session, self.url, activity, authorization)
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -29,6 +29,7 @@ from botframework.connector.auth import (
 )
 
 from teams_bot.bf.credentials import CachedTokenCredentials, CachingCredentialsFactory
+from teams_bot.bf.verified import VerifiedTokens
 from teams_bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class GuardedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
             config, credentials_factory=self.credentials
         )
         self._settings = settings
+        self.verified = VerifiedTokens(lambda _kid: True)  # set to the key set's check at start
         self._connectors: dict[tuple[str, str, str], ConnectorClient] = {}
         self._token_clients: dict[str, UserTokenClient] = {}
 
@@ -108,6 +110,17 @@ class GuardedAuthentication(BotFrameworkAuthentication):  # type: ignore[misc]
             raise PermissionError("no Authorization header")
         # Local development mode (no app id): botbuilder's anonymous identity, tokens ignored.
         header = auth_header if self._settings.auth_enabled else None
+        key = (auth_header, str(activity.channel_id or ""), str(activity.service_url or ""))
+        if header and (remembered := self.verified.get(key)) is not None:
+            return remembered  # this exact token, verified for this channel and service URL
+        result = await self._validated(activity, header)
+        if header:
+            claims = result.claims_identity.claims or {}
+            token = header.partition(" ")[2]
+            self.verified.put(key, token, result, float(claims.get("exp") or 0))
+        return result
+
+    async def _validated(self, activity: Activity, header: str | None) -> AuthenticateRequestResult:
         try:
             result = await self._inner.authenticate_request(activity, header)
         except PermissionError:

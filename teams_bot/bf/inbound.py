@@ -36,6 +36,7 @@ from botframework.connector.auth import JwtTokenExtractor
 
 from teams_bot.bf.auth import metadata_urls
 from teams_bot.bf.metadata import AsyncOpenIdMetadata
+from teams_bot.bf.verified import VerifiedTokens
 from teams_bot.metrics import TOKEN_REFUSALS
 from teams_bot.settings import Settings
 
@@ -93,6 +94,12 @@ class TokenPrecheck:
         self._sources = sources
         self.body_limit = VERIFIED_BODY_LIMIT if self.enabled else UNVERIFIED_BODY_LIMIT
         self.refusals = _RefusalLog()
+        self.verified = VerifiedTokens(self.key_known)  # a token's signature is checked once
+
+    def key_known(self, kid: str) -> bool:
+        """Still in a published key set (as last fetched): remembered tokens stay valid."""
+        sources = self._key_sources()
+        return any(getattr(source, "knows", lambda _: True)(kid) for source in sources)
 
     async def refusal(self, header: str) -> str | None:
         if not self.enabled:
@@ -100,6 +107,11 @@ class TokenPrecheck:
         token = _bearer(header)
         if token is None:
             return "no Authorization header" if not header else "malformed Authorization header"
+        if self.verified.get((token,)) is not None:
+            return None
+        return await self._check(token)
+
+    async def _check(self, token: str) -> str | None:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
@@ -127,7 +139,7 @@ class TokenPrecheck:
 
     def _verify(self, token: str, public_key: Any) -> str | None:
         try:
-            jwt.decode(
+            claims = jwt.decode(
                 token,
                 public_key,
                 algorithms=["RS256"],
@@ -137,6 +149,7 @@ class TokenPrecheck:
             )
         except jwt.PyJWTError as exc:
             return f"token rejected ({type(exc).__name__})"
+        self.verified.put((token,), token, True, float(claims["exp"]))
         return None
 
 

@@ -41,6 +41,10 @@ class AsyncOpenIdMetadata:
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
+    def knows(self, key_id: str) -> bool:
+        """Whether the key is in the key set as last fetched (no fetch)."""
+        return key_id in self._keys
+
     async def get(self, key_id: str) -> SigningKey | None:
         if time.monotonic() - self._fetched_at > _MAX_AGE_S:
             await self.refresh()

@@ -20,6 +20,7 @@ from teams_bot.bf.messenger import TeamsMessenger
 from teams_bot.bf.metadata import install_metadata
 from teams_bot.bf.replies import to_activity
 from teams_bot.bf.sender import ConnectorSender
+from teams_bot.bf.verified import VerifiedTokens
 from teams_bot.dispatch import Dispatcher, apology
 from teams_bot.logs import correlation_id
 from teams_bot.metrics import TOKEN_REFUSALS, TURN_SECONDS, TURNS
@@ -43,6 +44,7 @@ class TeamsEndpoint:
         self.adapter = OpsAdapter(self.auth, ConnectorSender(http))
         self.adapter.on_turn_error = _on_turn_error
         self.precheck = TokenPrecheck(settings)
+        self.auth.verified = VerifiedTokens(self.precheck.key_known)  # dropped with their key
         self.bot: OpsBot | None = None
 
     async def start(self) -> None:
