@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from teams_bot.automation.errors import ConfigError
-from teams_bot.features.oncall.config import Person, Rotation, parse_oncall
+from teams_bot.features.oncall.config import Person, Rotation, load_oncall_config, parse_oncall
 from teams_bot.features.oncall.schedule import Cover, after, next_shift, on_call, shift_at
 
 A, B, C = Person("Ann", "aad-a", "29:a"), Person("Ben", "aad-b"), Person("Cy", "aad-c")
@@ -138,3 +138,12 @@ def test_config_mistakes_name_the_key(data: dict[str, object], key: str) -> None
     with pytest.raises(ConfigError) as raised:
         parse_oncall(Path("c.toml"), data)
     assert key in str(raised.value)
+
+
+def test_the_example_config_has_a_working_rotation() -> None:
+    example = Path(__file__).parents[1] / "infra" / "config.example.toml"
+    config = load_oncall_config(example)
+    platform = config.team(None)
+    assert platform is not None and platform.team == "platform" and len(platform.members) >= 2
+    shift = shift_at(platform, datetime(2026, 3, 30, 7, 0, tzinfo=UTC))  # Monday 09:00 CEST
+    assert shift is not None and shift.starts.astimezone(BERLIN).strftime("%a %H:%M") == "Mon 09:00"

@@ -22,7 +22,6 @@ from tests.db_fixtures import DbTarget
 from tests.e2e.test_card_actions import executes
 from tests.simulator import ALICE, BOB, ChannelSimulator, User
 
-ROOT = Path(__file__).resolve().parents[2]
 LENA = User.named("Lena Lead")
 POLICY = """
 default_roles = ["viewer"]
@@ -60,10 +59,8 @@ async def oncall_bot(
     policy = tmp_path / "oncall-policy.toml"
     policy.write_text(POLICY.format(alice=ALICE.aad_object_id))
     config = tmp_path / "config.toml"
-    example = (ROOT / "infra" / "config.example.toml").read_text(encoding="utf-8")
     config.write_text(
-        example.split("\n[oncall]")[0]  # the example's own on-call table is replaced
-        + ONCALL.format(
+        ONCALL.format(
             start=date.today() - timedelta(days=10),
             alice=ALICE.aad_object_id,
             alice_teams=ALICE.teams_id,
