@@ -125,6 +125,8 @@ async def test_override_needs_its_permission_is_stored_shown_and_seen_by_oncall_
     lena = oncall.Person("Lena Lead", LENA.aad_object_id, LENA.teams_id)
     assert await oncall.oncall_for(bot.services, "platform", now) == lena
     assert await oncall.oncall_for(bot.services, "platform", now + timedelta(hours=5)) != lena
+    too_long = await say(bot, "oncall override <at>Lena Lead</at> for=30d platform", ALICE, (LENA,))
+    assert "from one minute to 14 days" in visible_text(too_long)
     shown = visible_text(await say(bot, "oncall platform", BOB))
     assert "Lena Lead (override)" in shown and "set by Alice Admin" in shown
     records = await bot.services.audit.query(last=20, kind="command")
@@ -158,6 +160,10 @@ async def test_page_mentions_the_person_and_acknowledge_updates_the_card_once(
         )
         return card_text((await bot.post(invoke)).json()["value"])
 
+    elsewhere = bot.teams.card_action_invoke(
+        button["verb"], button["data"], user=BOB, where="personal", reply_to_id=page.message_id
+    )
+    assert "not one of this conversation" in (await bot.post(elsewhere)).json()["value"]
     bot.sim.clear()
     assert "Acknowledged by Bob Builder" in await press(BOB)
     updates = [c.body for c in bot.sim.calls if c.method == "PUT"]
@@ -169,7 +175,11 @@ async def test_page_mentions_the_person_and_acknowledge_updates_the_card_once(
     records = await bot.services.audit.query(last=20, kind="action")
     presses = [(r.aad_object_id, r.outcome) for r in records if r.command == "oncall acknowledge"]
     assert sorted(presses) == sorted(
-        [(BOB.aad_object_id, "ok"), (ALICE.aad_object_id, "duplicate")]
+        [
+            (BOB.aad_object_id, "refused"),  # from another conversation
+            (BOB.aad_object_id, "ok"),
+            (ALICE.aad_object_id, "duplicate"),
+        ]
     )
 
 
