@@ -21,7 +21,7 @@ from cards.common import (
     monospace_block,
     text_block,
 )
-from cards.text import fmt_time, one_line, tail_lines, truncate
+from cards.text import fmt_time, one_line, strip_controls, tail_lines, truncate
 
 VERB_PAGE = "runbook.page"
 VERB_CONTINUE = "runbook.continue"
@@ -55,7 +55,7 @@ def parse_markdown(text: str) -> list[Block]:
             blocks.append(Block("para", " ".join(p.strip() for p in para)))
             para.clear()
 
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    for line in strip_controls(text).split("\n"):  # also no control or bidi characters
         if code is not None:
             if _FENCE.match(line):
                 blocks.append(Block("code", lines=tuple(code)))
@@ -74,7 +74,7 @@ def parse_markdown(text: str) -> list[Block]:
         elif item := _ITEM.match(line):
             flush()
             marker = "•" if item.group(2) in "-*+" else item.group(2)
-            depth = min(len(item.group(1).expandtabs(4)) // 2, 4)
+            depth = min(len(item.group(1)) // 2, 4)
             blocks.append(Block("item", item.group(3), level=depth, marker=marker))
         elif line[:1].isspace() and not para and blocks and blocks[-1].kind == "item":
             last = blocks[-1]  # a list item's continuation line
@@ -121,7 +121,7 @@ def _element(block: Block) -> Element:
         indent = "\u00a0" * (3 * block.level)
         return text_block(f"{indent}{block.marker} {block.text}", limit=1000, spacing="none")
     if block.kind == "code":
-        lines = [truncate(line.expandtabs(4), 200) for line in block.lines]
+        lines = [truncate(line, 200) for line in block.lines]
         return monospace_block(lines)
     return text_block(block.text, limit=2000, spacing="small")
 
@@ -217,8 +217,8 @@ def runbook_run_card(
     state: str,
     requested_by: str,
     at: datetime,
-    continue_token: str | None = None,
-    stop_token: str | None = None,
+    continue_id: str | None = None,
+    stop_id: str | None = None,
     note: str = "",
 ) -> Card:
     """A runbook's run on one card: every step's state, its output tail and duration."""
@@ -233,10 +233,10 @@ def runbook_run_card(
     if note:
         body.append(text_block(note, subtle=True))
     buttons = []
-    if continue_token and state == "paused":
-        buttons.append(execute_action("Continue", VERB_CONTINUE, continue_token, style="positive"))
-    if stop_token and state in ("running", "paused"):
-        buttons.append(execute_action("Stop", VERB_STOP, stop_token, style="destructive"))
+    if continue_id and state == "paused":
+        buttons.append(execute_action("Continue", VERB_CONTINUE, continue_id, style="positive"))
+    if stop_id and state in ("running", "paused"):
+        buttons.append(execute_action("Stop", VERB_STOP, stop_id, style="destructive"))
     if buttons:
         body.append(action_set(buttons))
     body.append(footer(f"Started by {truncate(one_line(requested_by), 80)} · {fmt_time(at)}"))

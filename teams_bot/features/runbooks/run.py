@@ -302,7 +302,7 @@ def render(services: Services, card: CardRecord) -> dict[str, Any]:
         state=state,
         requested_by=data["by"],
         at=datetime.fromisoformat(data["at"]),
-        continue_token=cont,
-        stop_token=services.signer.token(data["stop"]),
+        continue_id=cont,
+        stop_id=services.signer.token(data["stop"]),
         note=f"Stopped by {data['stopped_by']}." if data.get("stopped_by") else "",
     )
