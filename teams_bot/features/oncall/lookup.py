@@ -10,16 +10,21 @@ The alerts feature may call it for a critical alert's `team` label and mention t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from teams_bot.automation.errors import ConfigError
+from teams_bot.errors import CommandError
 from teams_bot.features.oncall.config import OnCallConfig, Person, Rotation, load_oncall_config
 from teams_bot.features.oncall.schedule import Cover, Shift, after, on_call
 from teams_bot.features.oncall.store import OnCallStore, Override
 
 if TYPE_CHECKING:
     from teams_bot.services import Services
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,11 @@ class Duty:
 
 
 def config_of(services: Services) -> OnCallConfig:
-    return load_oncall_config(services.settings.config_file)
+    """The `[oncall]` table; a mistake in it answers the command with the key to fix."""
+    try:
+        return load_oncall_config(services.settings.config_file)
+    except ConfigError as exc:
+        raise CommandError(f"The on-call configuration has a mistake: {exc}") from None
 
 
 async def duty(
@@ -50,9 +59,13 @@ async def oncall_for(
     services: Services, team: str, at: datetime, *, tenant_id: str | None = None
 ) -> Person | None:
     """The person on call for `team` at `at` (aware datetime), overrides included; None when
-    the team is not configured or its rotation has not started. `tenant_id` limits the
-    overrides to one tenant (None: any)."""
-    rotation = config_of(services).teams.get(team.strip().lower())
+    the team is not configured, the `[oncall]` table is wrong (logged) or the rotation has
+    not started. `tenant_id` limits the overrides to one tenant (None: any)."""
+    try:
+        rotation = config_of(services).teams.get(team.strip().lower())
+    except CommandError as exc:  # a wrong [oncall] table must not break the caller (alerts)
+        log.warning("on-call lookup for %r: %s", team, exc)
+        return None
     if rotation is None:
         return None
     shift = (await duty(services, rotation, at, tenant_id)).now
