@@ -118,7 +118,7 @@ async def oncall_page(ctx: CommandContext, person: str, *message: str) -> Reply:
         id=services.signer.new_id(),
         tenant_id=ctx.caller.tenant_id,
         person=who,
-        message=" ".join(message),
+        message=" ".join(message)[:1000],
         by_id=ctx.caller.aad_object_id,
         by_name=ctx.caller.display_name or ctx.caller.aad_object_id,
         conversation_id=ctx.where.conversation_id,
