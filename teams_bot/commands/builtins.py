@@ -63,7 +63,9 @@ async def whoami(ctx: CommandContext) -> Reply:
         roles=[RoleGrant(role, source) for role, source in caller.role_sources],
         checked_at=datetime.now(UTC),
     )
-    signed_in = ctx.services.settings.auth_enabled  # local development mode checks no token
+    # Local development mode checks no token: the card must not claim a signed-in account.
+    settings = getattr(ctx.services, "settings", None)  # minimal test stand-ins carry none
+    signed_in = settings is None or bool(settings.auth_enabled)
     return CardReply(whoami_card(identity, signed_in=signed_in), summary)
 
 
