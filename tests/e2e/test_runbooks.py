@@ -8,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from teams_bot.app import all_features
 from teams_bot.features import runbooks
+from teams_bot.jobs.recovery import recover_interrupted
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
 from tests.e2e.test_card_actions import executes, wait_until
@@ -128,12 +130,7 @@ async def latest(bot: BotUnderTest, words: str, seconds: float = 20) -> dict[str
             c.body for c in bot.sim.calls if c.method == "PUT" and words in visible_text(c.body)
         ]
 
-    try:
-        await wait_until(lambda: bool(shown()), seconds=seconds)
-    except AssertionError:
-        for c in bot.sim.calls:
-            print("CALL", c.method, visible_text(c.body)[:600] if c.body else None)
-        raise
+    await wait_until(lambda: bool(shown()), seconds=seconds)
     return content(shown()[-1])
 
 
@@ -190,6 +187,49 @@ async def test_stop_ends_a_paused_run_and_continue_no_longer_works(bot: BotUnder
     assert not buttons(stopped)
     late = await press(bot, buttons(paused)["Continue"])
     assert "Already continued or stopped" in card_text(late["value"])
+
+
+async def test_stop_while_a_step_runs_ends_the_run_after_that_step(
+    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSBOT_EXAMPLE_DELAY", "0.4")  # each reboot takes about 1.2 s
+    await say(bot, "runbook run restart-web")
+    running = await latest(bot, "1. Reboot the first node (reboot): ⏳ running")
+    answer = (await press(bot, buttons(running)["Stop"]))["value"]
+    assert "■ stopping after the current step" in card_text(answer)
+    stopped = await latest(bot, "■ stopped")
+    text = card_text(stopped)
+    assert "Reboot the first node (reboot): ✔ succeeded" in text
+    assert "Reboot the second node (reboot): - not run" in text and not buttons(stopped)
+    records = await bot.services.audit.query(last=10, kind="action")
+    assert any(r.detail == "runbook restart-web: stopped" for r in records)
+
+
+async def test_a_run_whose_process_is_gone_is_reported_interrupted_by_its_card_kind(
+    bot: BotUnderTest,
+) -> None:
+    await say(bot, "runbook run restart-web")
+    paused = await latest(bot, "paused: press Continue")
+    token = buttons(paused)["Continue"]["data"]["actionId"]
+    services = bot.services
+    record = await services.actions.get(services.signer.verify(token) or "")
+    assert record is not None
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    # the Continue press was claimed by a replica that died while the second step ran
+    assert await services.actions.claim(record.id, ALICE.aad_object_id, "Alice", long_ago)
+
+    def running(data: dict[str, Any]) -> dict[str, Any]:
+        states = {**data["states"], "1": {"state": "running", "by": "Alice"}}
+        return {**data, "state": "running", "continue": "", "states": states}
+
+    await services.actions.update_card(record.card_id, running, datetime.now(UTC))
+    bot.sim.clear()
+    found = await recover_interrupted(services)
+    assert [a.id for a in found] == [record.id]
+    card = await latest(bot, "✖ failed")
+    assert "Reboot the second node (reboot): ✖ failed" in card_text(card)
+    assert "interrupted: the bot stopped while this step ran" in card_text(card)
+    assert not buttons(card)
 
 
 async def test_permissions_and_bad_arguments(bot: BotUnderTest) -> None:

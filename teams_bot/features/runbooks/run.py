@@ -142,8 +142,8 @@ async def _steps(services: Services, record: ActionRecord, start: int, resumed: 
         card = await services.actions.card(card_id)
         assert card is not None
         steps = card.data["steps"]
-        if card.data["state"] == "stopped":
-            return "stopped"
+        if card.data["state"] != "running":  # Stop, or reported interrupted meanwhile
+            return str(card.data["state"])
         if index >= len(steps):
             await _set(services, card_id, lambda d: {**d, "state": "done"})
             return "done"
