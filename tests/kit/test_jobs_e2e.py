@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from teams_bot.actions.store import ActionRecord, CardRecord
 from teams_bot.actions.tables import cards
-from teams_bot.approvals.service import card as render_approval
 from teams_bot.features import reboot
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
+from tests.e2e.approving import decide
 from tests.e2e.nodes_env import NODES, ran, write_files
 from tests.e2e.test_card_actions import (
     Posted,
@@ -249,20 +249,8 @@ async def test_an_approved_rollback_follows_its_jobs_real_end(
         await say(bot, "the release broke checkout", posted.conversation_id)
         await bot.sim.wait_for_calls(2)
         (approval,) = await bot.services.approvals.open_for(ALICE.aad_object_id)
-        approve = next(
-            a
-            for a in executes(render_approval(bot.services, approval))
-            if a["verb"] == "approval.approve"
-        )
-        invoke = bot.teams.card_action_invoke(
-            "approval.approve",
-            approve["data"],
-            user=LENA,
-            where="channel",
-            reply_to_id=approval.activity_id,
-        )
-        invoke["conversation"]["id"] = posted.conversation_id
-        assert (await bot.post(invoke)).status == 200
+        result = await decide(bot, approval, LENA, posted.conversation_id)
+        assert result.status == 200
 
         async def state() -> str:
             latest = await bot.services.approvals.get(approval.id)

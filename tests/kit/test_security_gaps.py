@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from teams_bot.approvals.service import card as render_approval
 from teams_bot.policy import allows
 from tests.botrunner import BotUnderTest
+from tests.e2e.approving import decide
 from tests.e2e.conftest import LENA
 from tests.e2e.nodes_env import ran
-from tests.e2e.test_card_actions import executes, post_card, press, record_path
+from tests.e2e.test_card_actions import post_card, press, record_path
 from tests.simulator import ALICE
 
 
@@ -37,22 +37,6 @@ async def _rollback_request(bot: BotUnderTest) -> tuple[str, object]:
     return posted.conversation_id, approval
 
 
-async def _approve_as_lena(bot: BotUnderTest, conversation_id: str, approval: object) -> dict:
-    card = render_approval(bot.services, approval)  # type: ignore[arg-type]
-    approve = next(a for a in executes(card) if a["verb"] == "approval.approve")
-    invoke = bot.teams.card_action_invoke(
-        "approval.approve",
-        approve["data"],
-        user=LENA,
-        where="channel",
-        reply_to_id=approval.activity_id,  # type: ignore[attr-defined]
-    )
-    invoke["conversation"]["id"] = conversation_id
-    result = await bot.post(invoke)
-    assert result.status == 200
-    return result.json()
-
-
 async def test_approved_work_does_not_start_once_the_requester_lost_the_permission(
     nodes_bot: BotUnderTest,
 ) -> None:
@@ -64,7 +48,7 @@ async def test_approved_work_does_not_start_once_the_requester_lost_the_permissi
     weaker["operator"] = replace(weaker["operator"], permissions=("nodes.*",))  # no release.*
     authorizer.policy = replace(policy, roles=weaker)
     try:
-        await _approve_as_lena(bot, conversation_id, approval)
+        assert (await decide(bot, approval, LENA, conversation_id)).status == 200  # type: ignore[arg-type]
         for _ in range(100):
             latest = await bot.services.approvals.get(approval.id)  # type: ignore[attr-defined]
             if latest and latest.state in ("succeeded", "failed"):
@@ -81,19 +65,9 @@ async def test_approved_work_does_not_start_once_the_requester_lost_the_permissi
 async def test_an_approval_button_from_another_tenant_is_refused(nodes_bot: BotUnderTest) -> None:
     bot = nodes_bot
     conversation_id, approval = await _rollback_request(bot)
-    card = render_approval(bot.services, approval)  # type: ignore[arg-type]
-    approve = next(a for a in executes(card) if a["verb"] == "approval.approve")
-    invoke = bot.teams.card_action_invoke(
-        "approval.approve",
-        approve["data"],
-        user=LENA,
-        where="channel",
-        reply_to_id=approval.activity_id,  # type: ignore[attr-defined]
-    )
-    invoke["conversation"]["id"] = conversation_id
-    invoke["channelData"]["tenant"]["id"] = "99999999-1111-2222-3333-444444444444"
-    invoke["conversation"]["tenantId"] = "99999999-1111-2222-3333-444444444444"
-    answer = (await bot.post(invoke)).json()
+    other = "99999999-1111-2222-3333-444444444444"
+    result = await decide(bot, approval, LENA, conversation_id, tenant=other)  # type: ignore[arg-type]
+    answer = result.json()
     assert "This card belongs to another organization." in str(answer["value"])
     latest = await bot.services.approvals.get(approval.id)  # type: ignore[attr-defined]
     assert latest is not None and latest.state == "pending" and latest.votes == ()
