@@ -216,3 +216,18 @@ def test_config_mistakes_name_the_key(tmp_path: Path, toml: str, key: str) -> No
     with pytest.raises(ConfigError) as caught:
         load_runbooks_config(path)
     assert caught.value.key == key
+
+
+def test_documents_are_the_folders_own_markdown_files(tmp_path: Path) -> None:
+    folder = tmp_path / "books"
+    folder.mkdir()
+    (folder / "disk-full.md").write_text("# Disk full\n")
+    (folder / "Bad Name.md").write_text("# not offered\n")
+    (folder / "notes.txt").write_text("not Markdown\n")
+    secret = tmp_path / "secret.md"
+    secret.write_text("# outside\n")
+    (folder / "leak.md").symlink_to(secret)
+    path = tmp_path / "config.toml"
+    path.write_text('[runbooks]\nfolder = "books"\n')
+    assert list(load_runbooks_config(path).documents()) == ["disk-full"]
+    assert load_runbooks_config(tmp_path / "missing.toml").documents() == {}

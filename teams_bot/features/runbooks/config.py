@@ -70,7 +70,12 @@ class RunbooksConfig:
         """Markdown runbooks by name (file stem); names outside NAME are not offered."""
         if self.folder is None or not self.folder.is_dir():
             return {}
-        found = {p.stem: p for p in self.folder.glob("*.md") if p.is_file()}
+        inside = self.folder.resolve()
+        found = {
+            p.stem: p
+            for p in self.folder.glob("*.md")
+            if p.is_file() and p.resolve().parent == inside  # no links out of the folder
+        }
         return {name: found[name] for name in sorted(found) if NAME.fullmatch(name)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cards.runbook import Listed, pages, parse_markdown, runbook_doc_card
@@ -26,13 +27,16 @@ def listed(found: RunbooksConfig) -> list[Listed]:
     runs = {r.name: r for r in found.runs}
     result = []
     for name in sorted({*docs, *runs}):
-        title = (
-            _title(docs[name].read_text(encoding="utf-8", errors="replace")) if name in docs else ""
-        )
+        title = _title(read(docs[name])) if name in docs else ""
         steps = len(runs[name].steps) if name in runs else 0
         title = title or (runs[name].title if name in runs else name)
         result.append(Listed(name, title, steps, name in docs))
     return result
+
+
+def read(path: Path) -> str:
+    with path.open("rb") as file:
+        return file.read(MAX_BYTES).decode("utf-8", errors="replace")
 
 
 def _title(text: str) -> str:
@@ -56,7 +60,7 @@ def doc_card(services: Services, name: str, number: int = 0) -> dict[str, Any]:
     found = config(services)
     docs, run = found.documents(), found.run(name)
     if name in docs:
-        raw = docs[name].read_bytes()[:MAX_BYTES].decode("utf-8", errors="replace")
+        raw = read(docs[name])
     elif run is not None:
         raw = f"# {run.title}\n\n" + "\n".join(
             f"{i}. {s.name} ({s.action}){' — waits for Continue' if s.pause else ''}"

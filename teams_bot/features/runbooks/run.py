@@ -206,6 +206,8 @@ async def _run_step(services: Services, card_id: str, index: int, step: Data, wh
 async def _state(services: Services, card_id: str, key: str, entry: dict[str, str]) -> None:
     def change(data: Data) -> Data:
         states = dict(data["states"])
+        if states.get(key, {}).get("detail") == INTERRUPTED:
+            return data  # reported interrupted: a late result does not move it back
         states[key] = {**states.get(key, {}), **entry}
         return {**data, "states": states}
 
