@@ -68,6 +68,8 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "manifest":  # needs only the bot id and name, no runtime secrets
+        return manifest_command.run(None, args)
     try:
         settings = load_settings()
     except SettingsError as exc:
