@@ -235,8 +235,27 @@ async def test_a_run_whose_process_is_gone_is_reported_interrupted_by_its_card_k
 async def test_permissions_and_bad_arguments(bot: BotUnderTest) -> None:
     refused = visible_text(await say(bot, "runbook run restart-web", user=BOB))
     assert "runbooks.run" in refused
-    bad = visible_text(await say(bot, 'runbook run restart-web first="web-07; id"'))
-    assert "first" in bad or "node" in bad
-    assert not [c for c in bot.sim.calls if c.method == "PUT"]
+    bad = visible_text(await say(bot, "runbook run restart-web web-07"))
+    assert "Arguments are key=value pairs" in bad
     unknown = visible_text(await say(bot, "runbook run nope"))
     assert "No executable runbook named 'nope'" in unknown and "restart-web" in unknown
+    assert not [c for c in bot.sim.calls if c.method == "PUT"]
+
+
+async def test_a_failed_step_ends_the_run_and_typed_values_never_reach_a_shell(
+    bot: BotUnderTest, tmp_path: Path
+) -> None:
+    await say(bot, 'runbook run restart-web first="$(touch pwned)"')
+    failed = await latest(bot, "✖ failed")
+    text = card_text(failed)
+    assert "Reboot the first node (reboot): ✖ failed" in text
+    assert "$(touch pwned)" in text  # the example script printed the value it was given
+    assert "Reboot the second node (reboot): - not run" in text and not buttons(failed)
+    assert not _created("pwned", tmp_path, ROOT)
+
+
+def _created(name: str, tmp_path: Path, root: Path) -> bool:
+    """Anywhere the example script could have run a shell: its workdir (the repo) or the test's."""
+    return bool(list(tmp_path.rglob(name))) or any(
+        (folder / name).exists() for folder in (root, root / "infra", root / "infra" / "examples")
+    )
