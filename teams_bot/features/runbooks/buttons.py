@@ -61,6 +61,11 @@ async def continue_run(services: Services, pressed: Press) -> PressResult:
             started,
             run.COMMAND,
         )
+    if record.expires_at <= datetime.now(UTC):
+        message = "This run waited too long for Continue; start the runbook again."
+        return await _done(
+            services, pressed, _current(services, card, message), started, run.COMMAND
+        )
     caller = pressed.caller
     claimed = await services.actions.claim(
         record.id,
@@ -75,6 +80,8 @@ async def continue_run(services: Services, pressed: Press) -> PressResult:
         )
 
     def going(data: dict[str, Any]) -> dict[str, Any]:
+        if data["state"] != "paused":  # stopped meanwhile: the run ends at its next check
+            return data
         return {**data, "state": "running", "continue": ""}
 
     updated = await services.actions.update_card(card.id, going, datetime.now(UTC))
@@ -101,8 +108,9 @@ async def stop_run(services: Services, pressed: Press) -> PressResult:
     who = pressed.caller.display_name or pressed.caller.aad_object_id
     waiting = card.data.get("continue", "")
     if waiting:  # the Continue button must not work any more
-        await services.actions.claim(waiting, pressed.caller.aad_object_id, who, datetime.now(UTC))
-        await services.actions.finish(waiting, "done", {"stopped": True}, datetime.now(UTC))
+        now = datetime.now(UTC)
+        if await services.actions.claim(waiting, pressed.caller.aad_object_id, who, now):
+            await services.actions.finish(waiting, "done", {"stopped": True}, now)
 
     def stopping(data: dict[str, Any]) -> dict[str, Any]:
         if data["state"] not in ("running", "paused"):

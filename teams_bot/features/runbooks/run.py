@@ -130,7 +130,7 @@ async def run_segment(
             outcome = await _steps(services, record, int(record.arguments["from"]), resumed)
     except Exception:
         log.exception("runbook %s failed", record.arguments.get("runbook"))
-        await _set(services, record.card_id, lambda d: {**d, "state": "failed"})
+        await _end(services, record.card_id, "failed")
     finally:
         await _finish(services, record, caller, where, correlation_id, outcome, started)
 
@@ -145,15 +145,24 @@ async def _steps(services: Services, record: ActionRecord, start: int, resumed: 
         if card.data["state"] != "running":  # Stop, or reported interrupted meanwhile
             return str(card.data["state"])
         if index >= len(steps):
-            await _set(services, card_id, lambda d: {**d, "state": "done"})
+            await _end(services, card_id, "done")
             return "done"
         if steps[index]["pause"] and not (resumed and index == start):
             await _pause(services, card, index, record)
             return "paused"
         if not await _run_step(services, card_id, index, steps[index], who):
-            await _set(services, card_id, lambda d: {**d, "state": "failed"})
+            await _end(services, card_id, "failed")
             return "failed"
         index += 1
+
+
+async def _end(services: Services, card_id: str, state: str) -> None:
+    """The run's end, unless a Stop (or the recovery scan) already ended it."""
+
+    def change(data: Data) -> Data:
+        return {**data, "state": state} if data["state"] == "running" else data
+
+    await _set(services, card_id, change)
 
 
 async def _pause(services: Services, card: CardRecord, index: int, record: ActionRecord) -> None:
@@ -162,7 +171,7 @@ async def _pause(services: Services, card: CardRecord, index: int, record: Actio
     await services.actions.add_actions([waiting])
 
     def change(data: Data) -> Data:
-        if data["state"] == "stopped":
+        if data["state"] != "running":
             return data
         return {**data, "state": "paused", "continue": waiting.id}
 
