@@ -31,7 +31,13 @@ def test_the_shipped_features_merge_without_clashes() -> None:
     catalog = Catalog(default_features())
     names = {f.name for f in catalog.features}
     assert names == {
-        "builtins", "nodes", "reboot", "release", "alerts", "approvals", "observability"
+        "builtins",
+        "nodes",
+        "reboot",
+        "release",
+        "alerts",
+        "approvals",
+        "observability",
     }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
