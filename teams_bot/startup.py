@@ -74,6 +74,7 @@ def _check_policy(settings: Settings) -> None:
 def _check_config(settings: Settings) -> None:
     """The automation config, and the tables features read from the same file."""
     from teams_bot.alerts import load_alerts
+    from teams_bot.features.oncall.config import load_oncall_config
     from teams_bot.features.release.config import load_release_config
 
     path = settings.config_file
@@ -82,6 +83,7 @@ def _check_config(settings: Settings) -> None:
         load_release_config(path)
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path else {}
         load_alerts(path, data)
+        load_oncall_config(path)
     except ConfigError as exc:
         raise StartupError(f"TEAMS_BOT_CONFIG_FILE: {exc}") from None
 

@@ -14,6 +14,7 @@ def default_features() -> list[Feature]:
         builtins,
         nodes,
         observability,
+        oncall,
         reboot,
         release,
     )
@@ -24,6 +25,7 @@ def default_features() -> list[Feature]:
         reboot.feature,
         release.feature,
         alerts.feature,
+        oncall.feature,
         approvals.feature,
         observability.feature,
     ]

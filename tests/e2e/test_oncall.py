@@ -69,7 +69,7 @@ async def oncall_bot(
         )
     )
     files = {"config_file": config, "policy_file": policy}
-    features = [*all_features(), oncall.feature]
+    features = all_features()  # on-call is a shipped feature
     async with start_bot(
         simulator, db_url, tmp_path, monkeypatch, features=features, **files
     ) as running:

@@ -38,6 +38,7 @@ def test_the_shipped_features_merge_without_clashes() -> None:
         "alerts",
         "approvals",
         "observability",
+        "oncall",
     }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
