@@ -76,6 +76,7 @@ def _check_config(settings: Settings) -> None:
     from teams_bot.alerts import load_alerts
     from teams_bot.features.oncall.config import load_oncall_config
     from teams_bot.features.release.config import load_release_config
+    from teams_bot.features.runbooks.config import load_runbooks_config
 
     path = settings.config_file
     try:
@@ -84,6 +85,7 @@ def _check_config(settings: Settings) -> None:
         data = tomllib.loads(path.read_text(encoding="utf-8")) if path else {}
         load_alerts(path, data)
         load_oncall_config(path)
+        load_runbooks_config(path)
     except ConfigError as exc:
         raise StartupError(f"TEAMS_BOT_CONFIG_FILE: {exc}") from None
 

@@ -17,6 +17,7 @@ def default_features() -> list[Feature]:
         oncall,
         reboot,
         release,
+        runbooks,
     )
 
     return [
@@ -26,6 +27,7 @@ def default_features() -> list[Feature]:
         release.feature,
         alerts.feature,
         oncall.feature,
+        runbooks.feature,
         approvals.feature,
         observability.feature,
     ]

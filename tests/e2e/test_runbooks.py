@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from teams_bot.app import all_features
-from teams_bot.features import runbooks
 from teams_bot.jobs.recovery import recover_interrupted
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
@@ -74,7 +73,7 @@ async def _started(
 ) -> AsyncIterator[BotUnderTest]:
     policy = tmp_path / "runbooks-policy.toml"  # botrunner writes its own policy.toml
     policy.write_text(POLICY.format(alice=ALICE.aad_object_id))
-    features = [*all_features(), runbooks.feature]
+    features = all_features()  # runbooks is a shipped feature
     async with start_bot(
         simulator,
         db_url,

@@ -39,6 +39,7 @@ def test_the_shipped_features_merge_without_clashes() -> None:
         "approvals",
         "observability",
         "oncall",
+        "runbooks",
     }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
