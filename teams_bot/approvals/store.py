@@ -71,6 +71,18 @@ class ApprovalStore:
         async with self._db.engine.connect() as conn:
             return await _load(conn, normalise_id(approval_id))
 
+    async def by_message(self, conversation_id: str, message_id: str) -> Approval | None:
+        """The approval whose card is Teams message `message_id` in this conversation."""
+        if not message_id:
+            return None
+        query = select(approvals.c.id).where(
+            approvals.c.activity_id == message_id,
+            approvals.c.conversation_id == conversation_id,
+        )
+        async with self._db.engine.connect() as conn:
+            found = (await conn.execute(query)).scalar()
+            return await _load(conn, found) if found else None
+
     async def vote(
         self,
         approval_id: str,

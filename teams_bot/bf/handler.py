@@ -14,6 +14,7 @@ from dialogs.approval import ApprovalDialogs
 from teams_bot.actions import router
 from teams_bot.actions.models import PressResult
 from teams_bot.approvals import service as approvals
+from teams_bot.approvals.reactions import reacted
 from teams_bot.approvals.requests import ApprovalRequest
 from teams_bot.bf import membership
 from teams_bot.bf.activity import (
@@ -203,6 +204,23 @@ class OpsBot(TeamsActivityHandler):  # type: ignore[misc]
     ) -> None:
         if _bot_among(teams_members_added, turn_context):
             await membership.welcome_once(self.services, turn_context)
+
+    async def on_reactions_added(  # type: ignore[override]
+        self, message_reactions: list[Any], turn_context: TurnContext
+    ) -> None:
+        """A 👍 on an approval card by an eligible approver counts as Approve."""
+        activity = turn_context.activity
+        kinds = [str(getattr(r, "type", "") or "") for r in message_reactions or []]
+        said = await reacted(
+            self.services,
+            caller_of(activity),
+            where_of(activity),
+            str(activity.reply_to_id or ""),
+            kinds,
+            correlation_id.get(),
+        )
+        if said:
+            log.info("a reaction counted as a vote: %s", said)
 
     async def on_teams_members_added_dispatch(  # type: ignore[override]
         self, members_added: list[ChannelAccount], team_info: Any, turn_context: TurnContext
