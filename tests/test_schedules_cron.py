@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from teams_bot.automation.errors import ConfigError
-from teams_bot.features.schedules.config import RunAs, Schedule, parse_schedules
+from teams_bot.features.schedules.config import RunAs, Schedule, load_schedules, parse_schedules
 from teams_bot.features.schedules.cron import CronError, next_tick, parse_cron, previous_tick
 from teams_bot.features.schedules.runner import due_tick
 
@@ -156,3 +156,15 @@ def test_bad_names_and_shapes() -> None:
         parse_schedules(Path("c.toml"), {"Bad Name": GOOD})
     with pytest.raises(ConfigError, match="schedules"):
         parse_schedules(Path("c.toml"), ["x"])
+
+
+def test_the_example_config_schedule_loads_when_uncommented(tmp_path: Path) -> None:
+    example = Path(__file__).parents[1] / "infra" / "config.example.toml"
+    lines = example.read_text(encoding="utf-8").splitlines()
+    start = lines.index("# [schedules.morning-status]")
+    block = [line.removeprefix("# ") for line in lines[start:] if line.startswith("# ")]
+    uncommented = tmp_path / "config.toml"
+    uncommented.write_text("\n".join(block[:7]), encoding="utf-8")
+    [loaded] = load_schedules(uncommented)
+    assert loaded.name == "morning-status" and loaded.command == "status"
+    assert load_schedules(example) == []  # commented out: nothing runs out of the box
