@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import pytest
 
 from teams_bot.app import all_features
 from teams_bot.features import incidents
-from teams_bot.features.incidents.store import Incident, IncidentStore
+from teams_bot.features.incidents.store import Event, Incident, IncidentStore
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
 from tests.simulator import ALICE, BOB, ChannelSimulator, User
@@ -115,8 +116,15 @@ async def test_incident_lifecycle_updates_the_card_in_place_and_exports_the_time
     assert "SEV2 → SEV1" in card_text(updated_card(calls))
     assert "1 (worst) to 4" in answer(await say(bot, f"incident sev {iid} 7"))
 
+    not_a_mention = answer(await say(bot, f"incident assign {iid} Bob"))
+    assert "@mention the commander" in not_a_mention
+
+    calls = await say(bot, f"incident mitigate {iid} traffic moved to db-4")
+    assert "Mitigated" in card_text(updated_card(calls))
+    assert "mitigated already" in answer(await say(bot, f"incident mitigate {iid}"))
+
     listed = answer(await say(bot, "incident list", user=BOB))
-    assert f"{incident.id} SEV1 open" in listed and "Bob Builder" in listed
+    assert f"{incident.id} SEV1 mitigated" in listed and "Bob Builder" in listed
 
     calls = await say(bot, f"incident resolve {iid} failed over to db-4")
     resolved = card_text(updated_card(calls))
@@ -131,10 +139,11 @@ async def test_incident_lifecycle_updates_the_card_in_place_and_exports_the_time
         "note: replication lag on db-3",
         "commander: Bob Builder",
         "SEV2 → SEV1",
+        "mitigated: traffic moved to db-4",
         "resolved: failed over to db-4",
     ]
     positions = [exported.index(line) for line in order]
-    assert positions == sorted(positions) and exported.count("Alice Admin") >= 5
+    assert positions == sorted(positions) and exported.count("Alice Admin") >= 6
 
     records = await bot.services.audit.query(last=50, kind="command")
     done = {r.command for r in records if r.outcome == "ok"}
@@ -163,3 +172,25 @@ async def test_changes_need_incidents_manage_and_reading_needs_incidents_read(
     assert {"incident create", "incident note", "incident resolve"} <= denied
     timeline = await IncidentStore(bot.services.db).timeline(incident.id)
     assert [e.what for e in timeline] == ["opened the incident (SEV1)"]
+
+
+async def test_export_shows_hostile_text_literally_and_two_resolves_at_once_record_one(
+    incident_bot: BotUnderTest,
+) -> None:
+    bot = incident_bot
+    tenant = bot.teams.tenant_id
+    await say(bot, "incident create [click](http://evil.example) **now**")
+    (incident,) = await IncidentStore(bot.services.db).open_ones(tenant)
+    await say(bot, f"incident note {incident.id} # heading <at>Ada</at>")
+    calls = await say(bot, f"incident export {incident.id}")
+    raw = next(c.body for c in calls if c.method == "POST" and c.body)["text"]
+    assert "\\[click\\](http://evil.example) \\*\\*now\\*\\*" in raw
+    assert "\\# heading \\<at\\>Ada\\</at\\>" in raw and "\n# heading" not in raw
+    store = IncidentStore(bot.services.db)
+    event = Event(datetime.now(UTC), ALICE.aad_object_id, "Alice Admin", "resolved")
+    won = await asyncio.gather(
+        *(store.change(incident.id, event, ("open",), state="resolved") for _ in range(2))
+    )
+    assert sorted(won) == [False, True]
+    whats = [e.what for e in await store.timeline(incident.id)]
+    assert whats.count("resolved") == 1

@@ -61,9 +61,15 @@ async def refresh_card(services: Services, incident_id: str, tenant_id: str) -> 
         log.warning("could not update the card of incident %s", incident_id)
 
 
-async def _change(ctx: CommandContext, incident: Incident, what: str, **values: Any) -> None:
-    await IncidentStore(ctx.services.db).change(incident.id, _event(ctx, what), **values)
+async def _change(
+    ctx: CommandContext, incident: Incident, what: str, states: tuple[str, ...] = (), **values: Any
+) -> bool:
+    """Record a change (only from `states`, when given) and redraw the card; False if refused."""
+    store = IncidentStore(ctx.services.db)
+    if not await store.change(incident.id, _event(ctx, what), states, **values):
+        return False
     await refresh_card(ctx.services, incident.id, incident.tenant_id)
+    return True
 
 
 @commands.command(
@@ -185,7 +191,8 @@ async def incident_mitigate(ctx: CommandContext, incident_id: str, *note: str) -
     if incident.state != "open":
         return f"Incident {incident.id} is {incident.state} already."
     what = "mitigated" + (f": {' '.join(note)}" if note else "")
-    await _change(ctx, incident, what, state="mitigated")
+    if not await _change(ctx, incident, what, ("open",), state="mitigated"):
+        return f"Incident {incident.id} is not open any more."
     return f"Incident {incident.id} is mitigated."
 
 
@@ -203,7 +210,9 @@ async def incident_resolve(ctx: CommandContext, incident_id: str, *summary: str)
     text = " ".join(summary).strip()[:TEXT_LIMIT]
     what = "resolved" + (f": {text}" if text else "")
     now = datetime.now(UTC)
-    await _change(ctx, incident, what, state="resolved", summary=text, resolved_at=now)
+    fields: dict[str, Any] = {"state": "resolved", "summary": text, "resolved_at": now}
+    if not await _change(ctx, incident, what, ("open", "mitigated"), **fields):
+        return f"Incident {incident.id} is resolved already."
     return f"Incident {incident.id} is resolved."
 
 

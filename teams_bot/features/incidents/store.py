@@ -93,15 +93,24 @@ class IncidentStore:
         async with self._db.engine.begin() as conn:
             await conn.execute(query.values(message_id=message_id))
 
-    async def change(self, incident_id: str, event: Event, **values: Any) -> None:
-        """Apply `values` to the incident and append `event` to its timeline, atomically."""
+    async def change(
+        self, incident_id: str, event: Event, states: tuple[str, ...] = (), **values: Any
+    ) -> bool:
+        """Apply `values` to the incident and append `event` to its timeline, atomically.
+
+        With `states`, only while the incident is in one of them (two replicas resolving at
+        once: one wins); False when it was not.
+        """
         async with self._db.engine.begin() as conn:
             if values:
                 query = update(incidents).where(incidents.c.id == incident_id)
-                await conn.execute(query.values(**values))
-            await conn.execute(
-                incident_events.insert().values(incident_id=incident_id, **vars(event))
-            )
+                if states:
+                    query = query.where(incidents.c.state.in_(states))
+                if (await conn.execute(query.values(**values))).rowcount != 1:
+                    return False
+            row = {"incident_id": incident_id, **vars(event)}
+            await conn.execute(incident_events.insert().values(**row))
+        return True
 
     async def timeline(self, incident_id: str) -> list[Event]:
         query = (
