@@ -75,6 +75,7 @@ def _check_config(settings: Settings) -> None:
     """The automation config, and the tables features read from the same file."""
     from teams_bot.alerts import load_alerts
     from teams_bot.features.oncall.config import load_oncall_config
+    from teams_bot.features.opslog import conversation_of as opslog_conversation
     from teams_bot.features.release.config import load_release_config
     from teams_bot.features.runbooks.config import load_runbooks_config
 
@@ -86,6 +87,7 @@ def _check_config(settings: Settings) -> None:
         load_alerts(path, data)
         load_oncall_config(path)
         load_runbooks_config(path)
+        opslog_conversation(path)
     except ConfigError as exc:
         raise StartupError(f"TEAMS_BOT_CONFIG_FILE: {exc}") from None
 

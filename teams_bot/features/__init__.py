@@ -15,6 +15,7 @@ def default_features() -> list[Feature]:
         nodes,
         observability,
         oncall,
+        opslog,
         reboot,
         release,
         runbooks,
@@ -30,4 +31,5 @@ def default_features() -> list[Feature]:
         runbooks.feature,
         approvals.feature,
         observability.feature,
+        opslog.feature,
     ]

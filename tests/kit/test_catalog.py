@@ -40,6 +40,7 @@ def test_the_shipped_features_merge_without_clashes() -> None:
         "observability",
         "oncall",
         "runbooks",
+        "opslog",
     }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
@@ -47,8 +48,8 @@ def test_the_shipped_features_merge_without_clashes() -> None:
     assert {"failed_nodes", "node_reboot"} <= set(catalog.cards)
     assert catalog.commands.get("nodes reboot") is not None
     # interrupted jobs, retention, timed freezes, interrupted releases, approval expiry and
-    # recovery, outbox gauges
-    assert len(catalog.scans) == 7
+    # recovery, outbox gauges, the ops-log channel
+    assert len(catalog.scans) == 8
     assert len(catalog.guards) == 1 and len(catalog.workers) == 1  # the freeze; alert delivery
     assert ("POST", "/api/alerts/{source}") in catalog.routes
 
