@@ -194,3 +194,6 @@ async def test_export_shows_hostile_text_literally_and_two_resolves_at_once_reco
     assert sorted(won) == [False, True]
     whats = [e.what for e in await store.timeline(incident.id)]
     assert whats.count("resolved") == 1
+
+    taken = await store.create(incident, event)  # the same id again: a fresh one is drawn
+    assert taken.id != incident.id and await store.get(tenant, taken.id) is not None

@@ -101,7 +101,7 @@ async def incident_create(ctx: CommandContext, *title: str, sev: int = 3) -> Rep
     )
     event = _event(ctx, f"opened the incident (SEV{incident.severity})")
     store = IncidentStore(ctx.services.db)
-    await store.create(incident, event)
+    incident = await store.create(incident, event)
 
     async def posted(message_id: str) -> None:
         await store.set_message_id(incident.id, message_id)

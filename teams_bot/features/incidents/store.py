@@ -6,11 +6,12 @@ Every change writes the incident row and its timeline entry in one transaction.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, and_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from teams_bot.features.incidents.tables import incident_events, incidents
 from teams_bot.storage.db import Database
@@ -62,12 +63,18 @@ class IncidentStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, incident: Incident, event: Event) -> None:
-        async with self._db.engine.begin() as conn:
-            await conn.execute(incidents.insert().values(**vars(incident)))
-            await conn.execute(
-                incident_events.insert().values(incident_id=incident.id, **vars(event))
-            )
+    async def create(self, incident: Incident, event: Event) -> Incident:
+        """Store a new incident and its first timeline entry; a new id if its id is taken."""
+        for _ in range(4):
+            try:
+                async with self._db.engine.begin() as conn:
+                    await conn.execute(incidents.insert().values(**vars(incident)))
+                    row = {"incident_id": incident.id, **vars(event)}
+                    await conn.execute(incident_events.insert().values(**row))
+                return incident
+            except IntegrityError:
+                incident = replace(incident, id=new_incident_id())
+        raise RuntimeError("no free incident id after four tries")
 
     async def get(self, tenant_id: str, incident_id: str) -> Incident | None:
         query = select(incidents).where(
