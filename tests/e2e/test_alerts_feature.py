@@ -35,6 +35,16 @@ CONFIG = """
 kind = "generic"
 auth = "bearer"
 secret_env = "TEST_ALERT_SECRET"
+
+[oncall.teams.payments]
+timezone = "Europe/Berlin"
+handoff = "09:00"
+rotation = "daily"
+start = "2026-01-01"
+members = [
+  { name = "Grace Hopper", aad_object_id = "6f1c0000-0000-4000-8000-00000000abcd", \
+teams_id = "29:grace" },
+]
 """
 
 
@@ -98,6 +108,10 @@ async def test_an_alert_becomes_one_card_updated_in_place_and_acknowledged(
     assert card_call.conversation_id == channel.split(";")[0], "a new thread in the channel"
     card = card_call.body["attachments"][0]["content"]  # type: ignore[index]
     assert "Checkout latency high" in card_text(card)
+    # critical: the on-call person of the alert's team is @mentioned (a real mention entity)
+    (entity,) = card["msteams"]["entities"]
+    assert entity["mentioned"] == {"id": "29:grace", "name": "Grace Hopper"}
+    assert "On call for payments: <at>Grace Hopper</at>" in json.dumps(card)
 
     (ack,) = [a for a in executes(card) if a.get("title") == "Acknowledge"]
     stored = await _message_id(bot)

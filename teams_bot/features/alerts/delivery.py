@@ -7,11 +7,14 @@ import asyncio
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from cards.oncall import mention
+from teams_bot.alerts import AlertGroup, AlertSource
 from teams_bot.auditing import audit_record
 from teams_bot.features.alerts.draw import draw
 from teams_bot.features.alerts.runtime import runtime
+from teams_bot.features.oncall import oncall_for
 from teams_bot.identity import Caller, Where
 from teams_bot.outbox import Delivery, DeliveryWorker, Send, SendResult
 
@@ -32,11 +35,33 @@ def drawing(services: Services, send: Send) -> Send:
         if group is None:
             return SendResult(400, error="unknown alert group")
         source = parts.config.sources.get(group.source)
-        card = draw(services.signer, group, source)
+        card = await with_oncall(services, group, source, draw(services.signer, group, source))
         payload = {**delivery.payload, "card": card, "summary": card.get("fallbackText", "")}
         return await send(replace(delivery, payload=payload))
 
     return draw_and_send
+
+
+async def with_oncall(
+    services: Services, group: AlertGroup, source: AlertSource | None, card: dict[str, Any]
+) -> dict[str, Any]:
+    """A critical alert's card @mentions the on-call person of the team its labels name."""
+    if group.severity != "critical" or source is None:
+        return card
+    labels = group.notification.alerts[0].labels if group.notification.alerts else {}
+    team = source.first_label(labels, source.team_labels)
+    person = await oncall_for(services, team, datetime.now(UTC)) if team else None
+    if person is None:
+        return card
+    tag, entity = mention(person.name, person.teams_id or person.aad_object_id)
+    line = {
+        "type": "TextBlock",
+        "text": f"On call for {team}: {tag}",
+        "wrap": True,
+        "weight": "Bolder",
+    }
+    msteams = {**card.get("msteams", {}), "entities": [entity]}
+    return {**card, "body": [line, *card.get("body", [])], "msteams": msteams}
 
 
 async def deliver_forever(services: Services) -> None:
