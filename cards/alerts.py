@@ -32,6 +32,7 @@ VERB_ALERT_SILENCE = "alerts.silence"
 VERB_ALERT_UNSILENCE = "alerts.unsilence"
 VERB_ALERT_REBOOT = "alerts.reboot"
 VERB_ALERT_ROLLBACK = "alerts.rollback"
+VERB_ALERT_RUNBOOK = "alerts.runbook"
 MAX_ALERT_CARD_BYTES = 26_000  # Teams rejects messages over about 28 KB (with the envelope)
 MAX_SHOWN = 20
 HIDDEN_LABELS = ("alertname", "severity")
@@ -77,6 +78,8 @@ class AlertButtons:
     reboot_target: str = ""
     rollback: str | None = None  # when the labels name a release
     rollback_target: str = ""
+    runbook: str | None = None  # when the `runbook` annotation names a known runbook
+    runbook_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,9 @@ def _alert_buttons(
     if b.rollback:
         fixes.append(button(f"Rollback {b.rollback_target}".strip(), VERB_ALERT_ROLLBACK,
                             b.rollback, style="destructive"))
+    if b.runbook:
+        fixes.append(button(f"Run runbook {b.runbook_name}".strip(), VERB_ALERT_RUNBOOK,
+                            b.runbook))
     return silences, fixes
 
 

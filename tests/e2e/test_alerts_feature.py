@@ -17,6 +17,7 @@ from tests.db_fixtures import DbTarget
 from tests.e2e.test_card_actions import executes, wait_until
 from tests.simulator import ALICE, BOB, ChannelSimulator
 
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "alert-source-secret-0123456789abcdef"
 POLICY = """
 default_roles = ["viewer"]
@@ -165,3 +166,56 @@ async def test_a_person_without_the_permission_cannot_subscribe_or_acknowledge(
     await bot.post(listing)
     (reply,) = await bot.sim.wait_for_calls(1)
     assert "No alert subscriptions here" in visible_text(reply.body)
+
+
+async def test_an_alert_naming_a_runbook_offers_to_run_it(
+    simulator: ChannelSimulator, db_url: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: the `runbook` annotation names a known runbook -> a "Run runbook" button that
+    starts it as `runbook run NAME` would (gate, audit, its own card)."""
+    root = ROOT
+    example = (root / "infra" / "config.example.toml").read_text(encoding="utf-8")
+    config, policy = tmp_path / "alerts-rb.toml", tmp_path / "alerts-rb-policy.toml"
+    config.write_text(
+        example.replace('workdir = ".."', f'workdir = "{root}"').replace(
+            'folder = "runbooks"', f'folder = "{root / "infra" / "runbooks"}"'
+        )
+        + CONFIG.split("[oncall")[0],
+        encoding="utf-8",
+    )
+    policy.write_text(
+        POLICY.format(alice=ALICE.aad_object_id).replace('"nodes.*"]', '"nodes.*", "runbooks.*"]'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("TEST_ALERT_SECRET", SECRET)
+    monkeypatch.setenv("OPSBOT_EXAMPLE_STATE", str(tmp_path / "state.json"))
+    monkeypatch.setenv("OPSBOT_EXAMPLE_DELAY", "0")
+    files = {"config_file": config, "policy_file": policy}
+    async with start_bot(simulator, db_url, tmp_path, monkeypatch, **files) as bot:
+        channel = await subscribe(bot)
+        body = {**alert(), "annotations": {"runbook": "restart-web", "summary": "web is down"}}
+        assert (await post_alert(bot, body))[0] == 200
+        await wait_until(lambda: bool(_cards(bot)), seconds=15)
+        card = _cards(bot)[0].body["attachments"][0]["content"]  # type: ignore[index]
+        (run,) = [a for a in executes(card) if a.get("title") == "Run runbook restart-web"]
+        invoke = bot.teams.card_action_invoke(
+            run["verb"],
+            run["data"],
+            user=ALICE,
+            where="channel",
+            reply_to_id=await _message_id(bot),
+        )
+        invoke["conversation"]["id"] = channel
+        assert (await bot.post(invoke)).status == 200
+        await wait_until(
+            lambda: any("Restart two web nodes" in visible_text(c.body) for c in bot.sim.calls),
+            seconds=15,
+        )
+        records = await bot.services.audit.query(last=10, kind="command")
+        assert ("runbook run", ALICE.aad_object_id) in {
+            (r.command, r.aad_object_id) for r in records
+        }
+
+
+def _cards(bot: BotUnderTest) -> list[Any]:
+    return [c for c in bot.sim.calls if c.method == "POST" and c.body and c.body.get("attachments")]

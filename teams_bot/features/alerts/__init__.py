@@ -11,6 +11,7 @@ from aiohttp import web
 from cards.alerts import (
     VERB_ALERT_ACKNOWLEDGE,
     VERB_ALERT_REBOOT,
+    VERB_ALERT_RUNBOOK,
     VERB_ALERT_SILENCE,
     VERB_ALERT_UNSILENCE,
 )
@@ -32,7 +33,13 @@ async def ingest(services: Services, request: web.Request) -> web.StreamResponse
     return await handler(request)
 
 
-VERBS = (VERB_ALERT_ACKNOWLEDGE, VERB_ALERT_SILENCE, VERB_ALERT_UNSILENCE, VERB_ALERT_REBOOT)
+VERBS = (
+    VERB_ALERT_ACKNOWLEDGE,
+    VERB_ALERT_SILENCE,
+    VERB_ALERT_UNSILENCE,
+    VERB_ALERT_REBOOT,
+    VERB_ALERT_RUNBOOK,
+)
 
 feature = Feature(
     name="alerts",

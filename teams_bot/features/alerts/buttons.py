@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
@@ -59,7 +59,9 @@ async def _receives(services: Services, pressed: Press, group: AlertGroup) -> bo
 
 async def _act(services: Services, pressed: Press, ref: AlertRef, group: AlertGroup) -> PressResult:
     if ref.op == "reboot":
-        return await _reboot(services, pressed, ref, group)
+        return await _typed(services, pressed, group, f"nodes reboot {ref.option}")
+    if ref.op == "runbook":
+        return await _typed(services, pressed, group, f"runbook run {ref.option}")
     admission = await services.gate.admit(
         pressed.caller,
         pressed.where,
@@ -111,43 +113,41 @@ async def _unsilence(services: Services, group: AlertGroup, ref: AlertRef) -> No
         raise CommandError(f"Alertmanager did not remove the silence: {exc}") from None
 
 
-async def _reboot(
-    services: Services, pressed: Press, ref: AlertRef, group: AlertGroup
-) -> PressResult:
-    """The same as typing `nodes reboot NODE` here: the gate, approvals and the job core."""
-    request = Request(
-        f"nodes reboot {ref.option}", pressed.caller, pressed.where, pressed.correlation_id, {}
-    )
+async def _typed(services: Services, pressed: Press, group: AlertGroup, text: str) -> PressResult:
+    """The same as typing `text` here (`nodes reboot web-07`, `runbook run NAME`): the gate,
+    approvals, the job core; the names come from the signed id (checked when drawn)."""
+    request = Request(text, pressed.caller, pressed.where, pressed.correlation_id, {})
 
     async def late(reply: object) -> None:
         await services.messenger.post(pressed.where.conversation_id, reply)  # type: ignore[arg-type]
 
     reply = await Dispatcher.of(services).handle(request, late)
     if isinstance(reply, NeedsApproval):
-        message = f"Rebooting {ref.option} needs approval ({reply.request.rule_description})."
-        shown = with_notice(draw(services.signer, group, _source(services, group)), message)
+        message = f"'{text}' needs approval ({reply.request.rule_description})."
+        shown = with_notice(_drawn(services, group), message)
         return PressResult(shown, False, "approval", message, approval_request=reply.request)
     message_id = await services.messenger.post(pressed.where.conversation_id, reply)
     on_posted = getattr(reply, "on_posted", None)
     if on_posted is not None and message_id:
         await on_posted(message_id)
-    text = reply if isinstance(reply, str) else reply.summary
-    return _shown(services, group, PressResult(None, False, "ok", text))
+    said = reply if isinstance(reply, str) else reply.summary
+    return _shown(services, group, PressResult(None, False, "ok", said))
 
 
-def _source(services: Services, group: AlertGroup):  # type: ignore[no-untyped-def]
-    return runtime(services).config.sources.get(group.source)
+def _drawn(services: Services, group: AlertGroup) -> dict[str, Any]:
+    parts = runtime(services)
+    return draw(services.signer, group, parts.config.sources.get(group.source), parts.runbooks)
 
 
 def _changed(services: Services, group: AlertGroup, changed: bool, message: str) -> PressResult:
-    card = draw(services.signer, group, _source(services, group))
+    card = _drawn(services, group)
     if changed:  # the outbox updates the card for everyone; the presser sees it now
         return PressResult(card, False, "ok", message)
     return PressResult(with_notice(card, message), False, "duplicate", message)
 
 
 def _shown(services: Services, group: AlertGroup, result: PressResult) -> PressResult:
-    card = draw(services.signer, group, _source(services, group))
+    card = _drawn(services, group)
     color = "good" if result.outcome == "ok" else "attention"
     return PressResult(
         with_notice(card, result.message, color=color), False, result.outcome, result.message

@@ -35,7 +35,8 @@ def drawing(services: Services, send: Send) -> Send:
         if group is None:
             return SendResult(400, error="unknown alert group")
         source = parts.config.sources.get(group.source)
-        card = await with_oncall(services, group, source, draw(services.signer, group, source))
+        drawn = draw(services.signer, group, source, parts.runbooks)
+        card = await with_oncall(services, group, source, drawn)
         payload = {**delivery.payload, "card": card, "summary": card.get("fallbackText", "")}
         return await send(replace(delivery, payload=payload))
 

@@ -24,11 +24,16 @@ def _signed(signer: ActionSigner, ref: AlertRef) -> str | None:
     return made if len(made.split(".")[0]) <= MAX_INNER else None
 
 
-def draw(signer: ActionSigner, group: AlertGroup, source: AlertSource | None) -> dict[str, Any]:
+def draw(
+    signer: ActionSigner,
+    group: AlertGroup,
+    source: AlertSource | None,
+    runbooks: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     now = datetime.now(UTC)
     ack = None if group.acked_by else _signed(signer, AlertRef("ack", group.id))
     buttons = {
-        alert.fingerprint: _buttons(signer, group, alert.fingerprint, source)
+        alert.fingerprint: _buttons(signer, group, alert.fingerprint, source, runbooks)
         for alert in group.notification.alerts
         if alert.status == "firing"
     }
@@ -36,7 +41,11 @@ def draw(signer: ActionSigner, group: AlertGroup, source: AlertSource | None) ->
 
 
 def _buttons(
-    signer: ActionSigner, group: AlertGroup, fingerprint: str, source: AlertSource | None
+    signer: ActionSigner,
+    group: AlertGroup,
+    fingerprint: str,
+    source: AlertSource | None,
+    runbooks: frozenset[str],
 ) -> AlertButtons:
     alert = group.alert(fingerprint)
     silenced = fingerprint in group.silences
@@ -47,6 +56,8 @@ def _buttons(
 
     node = targets(alert, source).node if alert else ""
     node_ok = bool(node) and _NODE.fullmatch(node) is not None
+    runbook = (alert.annotations.get("runbook", "") if alert else "").strip()
+    runbook_ok = runbook in runbooks
     return AlertButtons(
         silence_1h=ref("silence", "1h") if can_silence else None,
         silence_4h=ref("silence", "4h") if can_silence else None,
@@ -54,4 +65,6 @@ def _buttons(
         unsilence=ref("unsilence") if silenced and source and source.api_url else None,
         reboot=ref("reboot", node) if node_ok else None,
         reboot_target=node if node_ok else "",
+        runbook=ref("runbook", runbook) if runbook_ok else None,
+        runbook_name=runbook if runbook_ok else "",
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from teams_bot.alerts import AlertsConfig, AlertStore, load_alerts
+from teams_bot.features.runbooks.config import load_runbooks_config
 from teams_bot.outbox import DeliveryWorker, OutboxStore
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ class AlertsRuntime:
     config: AlertsConfig
     outbox: OutboxStore
     store: AlertStore
+    runbooks: frozenset[str] = frozenset()  # executable runbooks a card may offer to run
     workers: list[DeliveryWorker] = field(default_factory=list)
 
     def wake(self) -> None:
@@ -38,7 +40,8 @@ def runtime(services: Services) -> AlertsRuntime:
     data = tomllib.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else {}
     config = load_alerts(path, data)
     outbox = OutboxStore(services.db)
-    made = AlertsRuntime(config, outbox, AlertStore(services.db, outbox, config.sources))
+    runbooks = frozenset(r.name for r in load_runbooks_config(path).runs)
+    made = AlertsRuntime(config, outbox, AlertStore(services.db, outbox, config.sources), runbooks)
     _RUNTIMES[id(services)] = made
     return made
 
