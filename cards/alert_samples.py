@@ -5,13 +5,11 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from cards import sample_cli
 from cards.alerts import AlertButtons, AlertGroupView, AlertItem, alert_card
 from cards.common import Card
 from cards.samples import HOSTILE_NAMES
@@ -124,14 +122,11 @@ README_SAMPLES = ("alert_firing", "alert_acknowledged", "alert_resolved")
 
 
 def build(names: tuple[str, ...] | None = None) -> dict[str, Card]:
-    return {name: SAMPLES[name]() for name in (names or tuple(SAMPLES))}
+    return sample_cli.build(SAMPLES, names)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", action="store_true", help="only the cards shown in docs")
-    args = parser.parse_args(argv)
-    json.dump(build(README_SAMPLES if args.readme else None), sys.stdout, ensure_ascii=False)
+    sample_cli.main(SAMPLES, README_SAMPLES, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,10 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from cards import sample_cli
 from cards.common import Card
 from cards.runbook import (
     Listed,
@@ -172,14 +170,11 @@ README_SAMPLES = ("runbook_doc", "runbook_run_paused")
 
 
 def build(names: tuple[str, ...] | None = None) -> dict[str, Card]:
-    return {name: SAMPLES[name]() for name in (names or tuple(SAMPLES))}
+    return sample_cli.build(SAMPLES, names)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", action="store_true", help="only the cards shown in docs")
-    args = parser.parse_args(argv)
-    json.dump(build(README_SAMPLES if args.readme else None), sys.stdout, ensure_ascii=False)
+    sample_cli.main(SAMPLES, README_SAMPLES, __doc__, argv)
 
 
 if __name__ == "__main__":

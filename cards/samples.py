@@ -5,14 +5,12 @@
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cards import sample_cli
 from cards.approval import ApprovalCardState, ApprovalView, approval_card
 from cards.common import Card
 from cards.help import help_card
@@ -376,14 +374,11 @@ README_SAMPLES = ("failed_nodes", "failed_nodes_progress", "command_succeeded",
 
 
 def build(names: tuple[str, ...] | None = None) -> dict[str, Card]:
-    return {name: SAMPLES[name]() for name in (names or tuple(SAMPLES))}
+    return sample_cli.build(SAMPLES, names)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readme", action="store_true", help="only the cards shown in docs")
-    args = parser.parse_args(argv)
-    json.dump(build(README_SAMPLES if args.readme else None), sys.stdout, ensure_ascii=False)
+    sample_cli.main(SAMPLES, README_SAMPLES, __doc__, argv)
 
 
 if __name__ == "__main__":
