@@ -104,6 +104,19 @@ async def show(services: Services, card: CardRecord, *, wait: bool = False) -> N
     )
 
 
+def posted_then_shown(services: Services, card_id: str) -> Callable[[str], Awaitable[None]]:
+    """A CardReply's on_posted for a card whose job already runs: remember the message, then
+    show the card's latest state (the job may have moved on while the card was being sent)."""
+
+    async def posted(message_id: str) -> None:
+        await services.actions.set_activity_id(card_id, message_id)
+        latest = await services.actions.card(card_id)
+        if latest is not None:
+            await show(services, latest)
+
+    return posted
+
+
 async def start(
     services: Services, claim: Claim, caller: Caller, press: Press, spec: JobSpec
 ) -> tuple[CardRecord, asyncio.Future[bool]]:

@@ -18,7 +18,7 @@ from teams_bot.actions.store import ActionRecord, CardRecord
 from teams_bot.commands.context import CardReply, CommandContext, Reply
 from teams_bot.commands.registry import CommandRegistry
 from teams_bot.errors import CommandError
-from teams_bot.jobs.core import Entry, JobSpec, RetrySpec, progress_entry, show
+from teams_bot.jobs.core import Entry, JobSpec, RetrySpec, posted_then_shown, progress_entry
 from teams_bot.kit import CardKind, Feature, JobButton
 
 if TYPE_CHECKING:
@@ -51,11 +51,7 @@ async def nodes_reboot(ctx: CommandContext, *nodes: str) -> Reply:
     if done is None:
         raise CommandError(result.message)
 
-    async def posted(message_id: str) -> None:
-        await services.actions.set_activity_id(card.id, message_id)
-        latest = await services.actions.card(card.id)
-        if latest is not None:
-            await show(services, latest)  # the job may have moved on while the card was sent
+    posted = posted_then_shown(services, card.id)
 
     shown = await services.actions.card(card.id) or card
     return CardReply(render(services, shown), f"Rebooting {len(names)} node(s)", on_posted=posted)

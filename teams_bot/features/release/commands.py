@@ -17,7 +17,7 @@ from teams_bot.features.release import card as release_card
 from teams_bot.features.release.config import load_release_config
 from teams_bot.features.release.jobs import VERB_DEPLOY, VERB_ROLLBACK
 from teams_bot.features.release.store import Release, ReleaseStore
-from teams_bot.jobs.core import show
+from teams_bot.jobs.core import posted_then_shown
 
 if TYPE_CHECKING:
     from teams_bot.services import Services
@@ -95,11 +95,7 @@ async def _release(
     if done is None:
         raise CommandError(result.message)
 
-    async def posted(message_id: str) -> None:
-        await services.actions.set_activity_id(card.id, message_id)
-        latest = await services.actions.card(card.id)
-        if latest is not None:
-            await show(services, latest)
+    posted = posted_then_shown(services, card.id)
 
     shown = await services.actions.card(card.id) or card
     summary = f"{kind.capitalize()} {target.service.name} {target.version} to {target.environment}"
