@@ -78,6 +78,7 @@ def _check_config(settings: Settings) -> None:
     from teams_bot.features.opslog import conversation_of as opslog_conversation
     from teams_bot.features.release.config import load_release_config
     from teams_bot.features.runbooks.config import load_runbooks_config
+    from teams_bot.features.schedules.config import load_schedules
 
     path = settings.config_file
     try:
@@ -88,6 +89,7 @@ def _check_config(settings: Settings) -> None:
         load_oncall_config(path)
         load_runbooks_config(path)
         opslog_conversation(path)
+        load_schedules(path)
     except ConfigError as exc:
         raise StartupError(f"TEAMS_BOT_CONFIG_FILE: {exc}") from None
 

@@ -19,6 +19,7 @@ def default_features() -> list[Feature]:
         reboot,
         release,
         runbooks,
+        schedules,
     )
 
     return [
@@ -29,6 +30,7 @@ def default_features() -> list[Feature]:
         alerts.feature,
         oncall.feature,
         runbooks.feature,
+        schedules.feature,
         approvals.feature,
         observability.feature,
         opslog.feature,

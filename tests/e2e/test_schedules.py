@@ -71,7 +71,7 @@ async def sched_bot(
     policy.write_text(POLICY.format(robot=ROBOT))
     config = tmp_path / "config.toml"
     config.write_text("")
-    features = [*all_features(), schedules.feature]
+    features = all_features()  # schedules is a shipped feature
     async with start_bot(
         simulator,
         db_url,
@@ -154,7 +154,7 @@ async def test_two_replicas_racing_run_each_tick_exactly_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first = sched_bot.bot
-    features = [*all_features(), schedules.feature]
+    features = all_features()  # schedules is a shipped feature
     async with start_bot(
         simulator,
         db_url,

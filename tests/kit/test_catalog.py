@@ -41,6 +41,7 @@ def test_the_shipped_features_merge_without_clashes() -> None:
         "oncall",
         "runbooks",
         "opslog",
+        "schedules",
     }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
@@ -48,8 +49,8 @@ def test_the_shipped_features_merge_without_clashes() -> None:
     assert {"failed_nodes", "node_reboot"} <= set(catalog.cards)
     assert catalog.commands.get("nodes reboot") is not None
     # interrupted jobs, retention, timed freezes, interrupted releases, approval expiry and
-    # recovery, outbox gauges, the ops-log channel
-    assert len(catalog.scans) == 8
+    # recovery, outbox gauges, the ops-log channel, schedules
+    assert len(catalog.scans) == 9
     assert len(catalog.guards) == 1 and len(catalog.workers) == 1  # the freeze; alert delivery
     assert ("POST", "/api/alerts/{source}") in catalog.routes
 
