@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from teams_bot.app import all_features
-from teams_bot.features import incidents
 from teams_bot.features.incidents.store import Event, Incident, IncidentStore
 from tests.botrunner import BotUnderTest, card_text, start_bot, visible_text
 from tests.db_fixtures import DbTarget
@@ -39,7 +38,7 @@ async def incident_bot(
 ) -> AsyncIterator[BotUnderTest]:
     policy = tmp_path / "incident-policy.toml"
     policy.write_text(POLICY.format(alice=ALICE.aad_object_id))
-    features = [*all_features(), incidents.feature]
+    features = all_features()
     async with start_bot(
         simulator, db_url, tmp_path, monkeypatch, features=features, policy_file=policy
     ) as running:

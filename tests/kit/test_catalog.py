@@ -42,6 +42,7 @@ def test_the_shipped_features_merge_without_clashes() -> None:
         "runbooks",
         "opslog",
         "schedules",
+        "incidents",
     }
     assert {"nodes.reboot", "approval.approve", "card.refresh", "reboot.node"} <= set(
         catalog.buttons
